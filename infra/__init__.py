@@ -1,0 +1,1 @@
+"""Deployment and local-run support: container files and loopback doubles."""

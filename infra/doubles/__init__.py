@@ -1,0 +1,1 @@
+"""Loopback doubles of the external systems recon talks to (wallet, Pushbullet, Telegram)."""

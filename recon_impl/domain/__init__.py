@@ -1,0 +1,1 @@
+"""The pure recon domain: values in, values out; no I/O, no clock reads."""

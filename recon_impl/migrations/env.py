@@ -1,0 +1,45 @@
+"""Alembic environment: online migrations only, with lock and statement timeouts."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine, pool, text
+
+from recon_impl.storage.db import sqlalchemy_url
+from recon_impl.storage.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+# Indexes that exist only where the pg_trgm extension does; the models do not describe them.
+OPTIONAL_INDEX_PREFIX = "ix_sms_trgm_"
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    return not (type_ == "index" and name is not None and name.startswith(OPTIONAL_INDEX_PREFIX))
+
+
+def run_migrations_online() -> None:
+    url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("set RECON_DATABASE_URL or pass database_url to the Alembic config")
+    engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        connection.execute(text("SET lock_timeout = '5s'"))
+        connection.execute(text("SET statement_timeout = '120s'"))
+        connection.commit()
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            include_object=include_object,
+            compare_type=True,
+            compare_server_default=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run_migrations_online()

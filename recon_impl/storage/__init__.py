@@ -1,0 +1,1 @@
+"""PostgreSQL storage: models, engine/session factory and repositories."""
