@@ -46,7 +46,9 @@ def start_redis(data_dir: Path) -> tuple[str, Any]:
     return f"unix://{client.socket_file}", client
 
 
-def ensure_servers(database_url: str | None, redis_url: str | None, data_dir: str) -> EmbeddedServers:
+def ensure_servers(
+    database_url: str | None, redis_url: str | None, data_dir: str
+) -> EmbeddedServers:
     """Use the given URLs; start an embedded server for each one that is missing."""
     root = Path(data_dir).resolve()
     handles: list[Any] = []

@@ -34,6 +34,7 @@ OrderStatus = Literal["pending", "approved", "cancelled", "expired"]
 ORDER_STATUSES: tuple[OrderStatus, ...] = ("pending", "approved", "cancelled", "expired")
 
 _AMOUNT_RE = re.compile(r"^\d{1,15}\.\d{2}$")
+_AMOUNT_INPUT_RE = re.compile(r"^[0-9]{1,15}(\.[0-9]{1,2})?$")  # as the legacy API accepts amounts
 _CARD_TAIL_RE = re.compile(r"^[0-9]{1,8}$")
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 _CURSOR_RE = re.compile(r"^(\d{1,15}):(\d{1,15})$")
@@ -167,9 +168,11 @@ def format_amount(amount: str | int | Decimal) -> str:
     """Return `amount` as the wire's two-decimal string; refuse anything finer than a cent."""
     if isinstance(amount, bool):
         raise TypeError("amount must be a string, an int or a Decimal")
+    if isinstance(amount, str) and not _AMOUNT_INPUT_RE.fullmatch(amount):
+        raise ValueError(f"amount {amount!r} is not digits with up to two decimals")
     try:
-        value = amount if isinstance(amount, Decimal) else Decimal(str(amount).strip())
-    except InvalidOperation as exc:
+        value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    except InvalidOperation as exc:  # pragma: no cover - the pattern and int types prevent it
         raise ValueError(f"amount {amount!r} is not a number") from exc
     if not value.is_finite() or value <= 0 or value != value.quantize(_CENT):
         raise ValueError(f"amount {amount!r} must be positive with at most two decimals")
@@ -217,7 +220,7 @@ class WalletState:
 
     # -- seeding and mutation from tests -------------------------------------------------
 
-    def add_order(  # noqa: PLR0913 - the order's fields, all keyword but two
+    def add_order(
         self,
         order_id: str,
         amount: str | int | Decimal,

@@ -76,8 +76,12 @@ class PushbulletAccount(Base):
             unique=True,
             postgresql_where=text("deleted_at IS NULL"),
         ),
-        Index("ix_pushbullet_accounts_live_id", "status", "id",
-              postgresql_where=text("deleted_at IS NULL")),
+        Index(
+            "ix_pushbullet_accounts_live_id",
+            "status",
+            "id",
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
 
 
@@ -101,8 +105,9 @@ class Template(Base):
         CheckConstraint("type IN (1, 2)", name="type"),
         CheckConstraint("decimal_sep IN ('.', ',')", name="decimal_sep"),
         CheckConstraint("status IN (0, 1)", name="status"),
-        Index("ix_templates_live_bank", "bank_code", "id",
-              postgresql_where=text("deleted_at IS NULL")),
+        Index(
+            "ix_templates_live_bank", "bank_code", "id", postgresql_where=text("deleted_at IS NULL")
+        ),
     )
 
 
@@ -117,8 +122,12 @@ class WhitelistEntry(Base):
     deleted_at: Mapped[datetime | None]
 
     __table_args__ = (
-        Index("uq_whitelist_live_phone", "phone", unique=True,
-              postgresql_where=text("deleted_at IS NULL")),
+        Index(
+            "uq_whitelist_live_phone",
+            "phone",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
 
 
@@ -141,10 +150,18 @@ class ShooterDevice(Base):
 
     __table_args__ = (
         CheckConstraint("trusted IN (0, 1)", name="trusted"),
-        Index("uq_shooter_devices_live_device_id", "device_id", unique=True,
-              postgresql_where=text("deleted_at IS NULL")),
-        Index("ix_shooter_devices_live_trusted", "trusted", "id",
-              postgresql_where=text("deleted_at IS NULL")),
+        Index(
+            "uq_shooter_devices_live_device_id",
+            "device_id",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index(
+            "ix_shooter_devices_live_trusted",
+            "trusted",
+            "id",
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
 
 
@@ -160,9 +177,7 @@ class Sms(Base):
     copy_no: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
     device_id: Mapped[str] = mapped_column(String(128))
     shooter_device_id: Mapped[int | None] = mapped_column(ForeignKey("shooter_devices.id"))
-    pushbullet_account_id: Mapped[int | None] = mapped_column(
-        ForeignKey("pushbullet_accounts.id")
-    )
+    pushbullet_account_id: Mapped[int | None] = mapped_column(ForeignKey("pushbullet_accounts.id"))
     seq: Mapped[int | None] = mapped_column(BigInteger)
     sim_slot: Mapped[int | None] = mapped_column(SmallInteger)
     sender: Mapped[str] = mapped_column(String(64))
@@ -180,7 +195,10 @@ class Sms(Base):
     status: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
     reason: Mapped[str | None] = mapped_column(String(32))
     candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    # Sent by an untrusted device: stored, not processed until a person trusts the device.
     held: Mapped[bool] = mapped_column(server_default=text("false"))
+    # Sent before its device was trusted: processed, then sent to a person (``pre_trust``).
+    pre_trust: Mapped[bool] = mapped_column(server_default=text("false"))
     order_id: Mapped[str | None] = mapped_column(String(64))
     check_status: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
     check_admin: Mapped[str | None] = mapped_column(String(64))
@@ -199,16 +217,22 @@ class Sms(Base):
         CheckConstraint("status <> 3 OR order_id IS NOT NULL", name="approved_has_order"),
         Index("uq_sms_source_identity", "source", "source_id", "copy_no", unique=True),
         # One order is held by at most one matched (incl. confirmed) or approved SMS.
-        Index("uq_sms_held_order", "order_id", unique=True,
-              postgresql_where=text("status IN (1, 3)")),
+        Index(
+            "uq_sms_held_order", "order_id", unique=True, postgresql_where=text("status IN (1, 3)")
+        ),
         Index("ix_sms_status_id", "status", "id"),
         Index("ix_sms_source_id_desc", "source", "id"),
         Index("ix_sms_received_at", "received_at"),
         Index("ix_sms_amount_id", "amount", "id"),
-        Index("ix_sms_shooter_seq", "shooter_device_id", "seq",
-              postgresql_where=text("shooter_device_id IS NOT NULL")),
-        Index("ix_sms_fingerprint", "fingerprint",
-              postgresql_where=text("fingerprint IS NOT NULL")),
+        Index(
+            "ix_sms_shooter_seq",
+            "shooter_device_id",
+            "seq",
+            postgresql_where=text("shooter_device_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_sms_fingerprint", "fingerprint", postgresql_where=text("fingerprint IS NOT NULL")
+        ),
     )
 
 

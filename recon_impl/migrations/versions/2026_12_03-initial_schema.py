@@ -248,6 +248,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=32), nullable=True),
         sa.Column("candidates", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("held", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.Column("pre_trust", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("order_id", sa.String(length=64), nullable=True),
         sa.Column("check_status", sa.SmallInteger(), server_default=sa.text("0"), nullable=False),
         sa.Column("check_admin", sa.String(length=64), nullable=True),

@@ -1,0 +1,1 @@
+"""recon_service's HTTP edge: the Connexion app factory, middleware, error mapping, handlers."""

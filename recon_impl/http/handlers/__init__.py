@@ -1,0 +1,1 @@
+"""Handlers named by the specs' operationIds; each translates HTTP to one service call."""

@@ -1,0 +1,1 @@
+"""Use cases: each takes an open session (and values), applies domain rules, writes storage."""

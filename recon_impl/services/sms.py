@@ -1,0 +1,212 @@
+"""SMS reads and the admin actions on one SMS: reset, review, and the approval steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from recon_impl.adapters.wallet import WalletOrder
+from recon_impl.domain.errors import InvalidInput, NotFound, StateConflict
+from recon_impl.domain.money import parse_request_amount
+from recon_impl.services.context import Actor
+from recon_impl.services.journal import announce_refresh, audit
+from recon_impl.services.paging import Page, paginate
+from recon_impl.services.views import approval_key, approval_view, sms_view, utcnow
+from recon_impl.storage.models import Sms
+
+NEW, MATCHED, NEED_CHECK, APPROVED, REJECTED, IGNORED, UNMATCHED = range(7)
+REVIEWABLE = frozenset({MATCHED, NEED_CHECK, UNMATCHED})
+
+
+class OrderReader(Protocol):
+    def get_order(self, order_id: str) -> WalletOrder | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SmsFilter:
+    status: int | None = None
+    source: str | None = None
+    start_time: int | None = None
+    end_time: int | None = None
+    keyword: str | None = None
+    amount: str | None = None
+
+
+def _like_pattern(keyword: str) -> str:
+    escaped = keyword.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filtered_query(flt: SmsFilter) -> Select[Any]:
+    """The list query for ``flt``, newest first; every filter is served by an index."""
+    query = select(Sms)
+    if flt.status is not None:
+        query = query.where(Sms.status == flt.status)
+    if flt.source is not None:
+        query = query.where(Sms.source == flt.source)
+    if flt.start_time is not None:
+        query = query.where(Sms.received_at >= datetime.fromtimestamp(flt.start_time, UTC))
+    if flt.end_time is not None:
+        query = query.where(Sms.received_at <= datetime.fromtimestamp(flt.end_time, UTC))
+    if flt.keyword is not None:
+        pattern = _like_pattern(flt.keyword)
+        query = query.where(
+            or_(
+                Sms.content.ilike(pattern, escape="\\"),
+                Sms.sender.ilike(pattern, escape="\\"),
+                Sms.payer_name.ilike(pattern, escape="\\"),
+            )
+        )
+    if flt.amount is not None:
+        query = query.where(Sms.amount == parse_request_amount(flt.amount))
+    return query.order_by(Sms.id.desc())
+
+
+def list_sms(session: Session, flt: SmsFilter, page: int, page_size: int) -> Page[Any]:
+    return paginate(session, filtered_query(flt), page, page_size)
+
+
+def get_sms(session: Session, sms_id: int, *, lock: bool = False) -> Sms:
+    row = session.get(Sms, sms_id, with_for_update=lock)
+    if row is None:
+        raise NotFound(f"sms {sms_id} does not exist")
+    return row
+
+
+def _ensure_no_approval(row: Sms, action: str) -> None:
+    if row.status == APPROVED:
+        raise StateConflict(f"sms {row.id} is approved; it cannot be {action}")
+    if row.approval_order_id is not None:
+        raise StateConflict(f"sms {row.id} has an approval in flight; it cannot be {action}")
+
+
+def reset_sms(session: Session, actor: Actor, sms_id: int) -> Sms:
+    """Back to status 0 so it is parsed and matched again (the manual recovery path)."""
+    row = get_sms(session, sms_id, lock=True)
+    _ensure_no_approval(row, "reset")
+    before = {**sms_view(row), "reason": row.reason}
+    row.status, row.check_status = NEW, 0
+    row.order_id = row.check_admin = row.check_at = row.reason = None
+    row.candidates = None
+    row.updated_at = utcnow()
+    audit(session, actor, "sms.reset", "sms", row.id, before=before, after=sms_view(row))
+    announce_refresh(session, "sms_reset")
+    return row
+
+
+def review_sms(
+    session: Session,
+    actor: Actor,
+    wallet: OrderReader,
+    sms_id: int,
+    check_status: int,
+    order_id: str | None,
+    remark: str | None,
+) -> Sms:
+    """Record a confirm (1) or reject (2). Review state only: no money moves here."""
+    row = get_sms(session, sms_id, lock=True)
+    _ensure_no_approval(row, "reviewed")
+    if row.status not in REVIEWABLE:
+        raise StateConflict(f"sms {row.id} in status {row.status} cannot be reviewed")
+    before = sms_view(row)
+    if check_status == 1:
+        target = order_id or row.order_id
+        if target is None:
+            raise InvalidInput("order_id is required to confirm an SMS that has no matched order")
+        _ensure_order_can_be_held(session, wallet, row, target)
+        row.status, row.order_id, row.reason = MATCHED, target, None
+    else:
+        row.status = REJECTED
+    row.check_status = check_status
+    row.check_admin, row.check_at, row.remark = actor.name, utcnow(), remark
+    row.updated_at = row.check_at
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:  # the database's one-holder-per-order guard
+        raise StateConflict(f"order {row.order_id} is already held by another SMS") from exc
+    action = "sms.confirm" if check_status == 1 else "sms.reject"
+    audit(session, actor, action, "sms", row.id, before=before, after=sms_view(row))
+    announce_refresh(session, "sms_check")
+    return row
+
+
+def _ensure_order_can_be_held(
+    session: Session, wallet: OrderReader, row: Sms, order_id: str
+) -> None:
+    holder = session.scalar(
+        select(Sms.id).where(
+            Sms.order_id == order_id, Sms.status.in_((MATCHED, APPROVED)), Sms.id != row.id
+        )
+    )
+    if holder is not None:
+        raise StateConflict(f"order {order_id} is already held by sms {holder}")
+    order = wallet.get_order(order_id)
+    if order is None or order.status != "pending":
+        raise StateConflict(f"order {order_id} is not pending in the wallet")
+    if row.amount is None or Decimal(row.amount) != order.amount:
+        raise StateConflict(
+            f"order {order_id} amount {order.amount:.2f} differs from the SMS amount "
+            f"{'unknown' if row.amount is None else f'{row.amount:.2f}'}"
+        )
+
+
+def start_approval(session: Session, actor: Actor, sms_id: int, order_id: str) -> dict[str, Any]:
+    """Record that approving ``order_id`` is in flight; repeats answer the same record."""
+    row = get_sms(session, sms_id, lock=True)
+    current = approval_view(row)
+    if current is not None:
+        if current["order_id"] != order_id:
+            raise StateConflict(f"sms {row.id} is being approved for order {current['order_id']}")
+        return current
+    if row.status != MATCHED or row.check_status != 1 or row.order_id != order_id:
+        raise StateConflict(f"sms {row.id} is not confirmed for order {order_id}")
+    row.approval_order_id, row.approval_started_at = order_id, utcnow()
+    row.updated_at = row.approval_started_at
+    view = approval_view(row)
+    audit(session, actor, "sms.approval_start", "sms", row.id, after=view)
+    assert view is not None
+    return view
+
+
+def finish_approval(
+    session: Session, actor: Actor, sms_id: int, order_id: str, outcome: str
+) -> dict[str, Any]:
+    """Apply the wallet's outcome: approved (status 3) or refused (in-flight record cleared)."""
+    row = get_sms(session, sms_id, lock=True)
+    current = approval_view(row)
+    if current is None or current["order_id"] != order_id:
+        raise StateConflict(f"sms {row.id} has no approval in flight for order {order_id}")
+    if current["state"] == "approved":
+        if outcome != "approved":
+            raise StateConflict(f"sms {row.id} is already approved")
+        return current
+    before = sms_view(row)
+    if outcome == "approved":
+        row.status, row.approved_at, row.approval_order_id = APPROVED, utcnow(), None
+        action = "sms.approve"
+        announce_refresh(session, "sms_approved")
+    else:
+        row.approval_order_id = row.approval_started_at = None
+        action = "sms.approval_refused"
+    row.updated_at = utcnow()
+    audit(session, actor, action, "sms", row.id, before=before, after=sms_view(row))
+    return approval_view(row) or {
+        "sms_id": row.id,
+        "order_id": order_id,
+        "state": "refused",
+        "idempotency_key": approval_key(row.id),
+        "started_at": None,
+        "approved_at": None,
+    }
+
+
+def status_counts(session: Session) -> dict[int, int]:
+    rows = session.execute(select(Sms.status, func.count()).group_by(Sms.status)).all()
+    return {int(status): int(count) for status, count in rows}
