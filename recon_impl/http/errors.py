@@ -105,5 +105,6 @@ def _title(status: int) -> str:
 def register(app: ConnexionMiddleware) -> None:
     for exc_class in DOMAIN_ERRORS:
         app.add_error_handler(exc_class, on_domain_error)
+    app.add_error_handler(ProblemException, on_http_error)
     app.add_error_handler(HTTPException, on_http_error)
     app.add_error_handler(Exception, on_unexpected)
