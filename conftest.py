@@ -31,10 +31,10 @@ TABLES = (
 )
 
 
-def _test_database(server_url: str) -> str:
+def _test_database(server_url: str, prefix: str = "recon_test") -> str:
     """A fresh database for this run, beside whatever the server already holds."""
     url = make_url(server_url.replace("postgresql+psycopg", "postgresql"))
-    name = f"recon_test_{os.getpid()}"
+    name = f"{prefix}_{os.getpid()}"
     admin = url.set(database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -106,9 +106,9 @@ def wallet(wallet_server: tuple[str, Any]) -> Any:
     return state
 
 
-@pytest.fixture
-def settings(clean_stores: tuple[str, str], wallet_server: tuple[str, Any]) -> Settings:
-    database_url, redis_url = clean_stores
+@pytest.fixture(scope="session")
+def base_settings(stores: tuple[str, str], wallet_server: tuple[str, Any]) -> Settings:
+    database_url, redis_url = stores
     return Settings(
         database_url=database_url,
         redis_url=redis_url,
@@ -121,10 +121,22 @@ def settings(clean_stores: tuple[str, str], wallet_server: tuple[str, Any]) -> S
 
 
 @pytest.fixture
-def app(settings: Settings) -> Any:
+def settings(base_settings: Settings, clean_stores: tuple[str, str]) -> Settings:
+    """Settings on freshly emptied stores; a copy, so a test may change it."""
+    return base_settings.model_copy(deep=True)
+
+
+@pytest.fixture(scope="session")
+def shared_app(base_settings: Settings) -> Any:
     from recon_impl.http.app import create_app
 
-    return create_app(settings, validate_responses=True)
+    return create_app(base_settings, validate_responses=True)
+
+
+@pytest.fixture
+def app(shared_app: Any, clean_stores: tuple[str, str]) -> Any:
+    """recon_service with response validation on, over emptied stores."""
+    return shared_app
 
 
 @pytest.fixture

@@ -6,20 +6,11 @@ from alembic import context
 from sqlalchemy import create_engine, pool, text
 
 from recon_impl.storage.db import sqlalchemy_url
+from recon_impl.storage.migrate import include_object
 from recon_impl.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-# Indexes that exist only where the pg_trgm extension does; the models do not describe them.
-OPTIONAL_INDEX_PREFIX = "ix_sms_trgm_"
-
-
-def include_object(
-    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
-) -> bool:
-    return not (type_ == "index" and name is not None and name.startswith(OPTIONAL_INDEX_PREFIX))
-
 
 def run_migrations_online() -> None:
     url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
