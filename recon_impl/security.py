@@ -44,9 +44,7 @@ def device_signature(secret: str, timestamp: bytes, body: bytes) -> str:
 def signature_matches(secret: str, timestamp: bytes, body: bytes, presented: str) -> bool:
     """Constant-time, case-insensitive comparison of a presented hex signature."""
     expected = device_signature(secret, timestamp, body)
-    return hmac.compare_digest(
-        expected.encode("ascii"), presented.strip().lower().encode("ascii", "replace")
-    )
+    return hmac.compare_digest(expected.encode("ascii"), presented.strip().lower().encode("ascii", "replace"))
 
 
 def token_mask(token: str) -> str:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
-
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from pydantic import field_validator
 from typing import Annotated
 
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
 # A development-only Fernet key: local runs work out of the box, production must set its own.
-DEV_SECRET_KEY = "dGhpcy1pcy1hLWRldi1vbmx5LWtleS0zMi1ieXRlcyE="
+DEV_SECRET_KEY = "dGhpcy1pcy1hLWRldi1vbmx5LWtleS0zMi1ieXRlcyE="  # noqa: S105
 
 
 def _split_csv(value: object) -> object:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ def create_app(
 
     app = connexion.FlaskApp(__name__, specification_dir=str(SPECS))
     app.app.extensions[EXTENSION] = deps
-    app.app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.app.json.sort_keys = False
     options: dict[str, Any] = {
         "validate_responses": validate_responses,
         "validator_map": VALIDATORS,
@@ -77,9 +78,7 @@ def create_app(
     }
     app.add_api("recon-internal.yaml", base_path=INTERNAL_BASE, name="internal", **options)
     app.add_api("shooter-device.yaml", base_path=DEVICE_BASE, name="device", **options)
-    app.add_middleware(
-        BodyLimit, MiddlewarePosition.BEFORE_SECURITY, max_bytes=settings.max_body_bytes
-    )
+    app.add_middleware(BodyLimit, MiddlewarePosition.BEFORE_SECURITY, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         DeviceGate,
         MiddlewarePosition.BEFORE_SECURITY,
@@ -106,17 +105,13 @@ def _register_limiter(settings: Settings) -> Any:
         if limiter.hit(rate, "shooter-register", client):
             return None
         reset_at, _remaining = limiter.get_window_stats(rate, "shooter-register", client)
-        import time
-
         return max(1, int(reset_at - time.time()))
 
     return allowed
 
 
 def _authenticator(deps: Deps) -> Any:
-    def authenticate(
-        device_id: str, stamp: bytes, body: bytes, signature: str
-    ) -> tuple[int | None, str]:
+    def authenticate(device_id: str, stamp: bytes, body: bytes, signature: str) -> tuple[int | None, str]:
         with transaction(deps.sessions) as session:
             device = devices.live_device(session, device_id)
             if device is None:

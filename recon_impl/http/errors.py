@@ -4,7 +4,9 @@ Connexion's own routing, security and validation middleware."""
 
 from __future__ import annotations
 
+import json
 import logging
+from http import HTTPStatus
 
 from connexion import ConnexionMiddleware
 from connexion.exceptions import ProblemException
@@ -48,8 +50,6 @@ def device_error(
     status: int, code: int, msg: str, headers: dict[str, str] | None = None
 ) -> ConnexionResponse:
     """An envelope error: HTTP 200 except authentication (401) and server faults (500)."""
-    import json
-
     http_status = status if status in (401, 500) else 200
     if status in (404, 405):
         http_status = status
@@ -80,9 +80,7 @@ def on_http_error(request: ConnexionRequest, exc: Exception) -> ConnexionRespons
         code = env.UNAUTHORIZED if status == 401 else env.INVALID
         return device_error(status, code, str(detail) or "invalid request", headers)
     if isinstance(exc, ProblemException):
-        return problem(
-            status=status, title=exc.title, detail=exc.detail, type=exc.type, headers=headers
-        )
+        return problem(status=status, title=exc.title, detail=exc.detail, type=exc.type, headers=headers)
     return problem(status=status, title=_title(status), detail=str(detail), headers=headers)
 
 
@@ -94,8 +92,6 @@ def on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionRespons
 
 
 def _title(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:

@@ -132,9 +132,7 @@ class DeviceGate:
         key = _header(scope, b"x-enroll-key")
         if key is None or not self.enroll_key_ok(key.decode("utf-8", "replace")):
             log.info("device register refused: enrollment key")
-            await _send_json(
-                send, 401, env.envelope(env.UNAUTHORIZED, "enrollment key is missing or wrong")
-            )
+            await _send_json(send, 401, env.envelope(env.UNAUTHORIZED, "enrollment key is missing or wrong"))
             return
         client = (scope.get("client") or ("unknown", 0))[0]
         retry_after = await anyio.to_thread.run_sync(self.register_allowed, client)

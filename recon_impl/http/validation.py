@@ -12,7 +12,7 @@ from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, MediaT
 from starlette.types import Scope
 
 
-class Utf8JSONBodyValidator(JSONRequestBodyValidator):
+class Utf8JSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: Scope) -> t.Any:
         chunks = [chunk async for chunk in stream]
         body = b"".join(chunks)

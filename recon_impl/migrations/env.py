@@ -12,6 +12,7 @@ from recon_impl.storage.models import Base
 config = context.config
 target_metadata = Base.metadata
 
+
 def run_migrations_online() -> None:
     url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
     if not url:

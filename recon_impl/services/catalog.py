@@ -36,9 +36,7 @@ def _insert(session: Session, row: Base, duplicate_message: str) -> None:
         raise Duplicate(duplicate_message) from exc
 
 
-def _soft_delete(
-    session: Session, actor: Actor, row: Any, entity: str, view: dict[str, Any]
-) -> None:
+def _soft_delete(session: Session, actor: Actor, row: Any, entity: str, view: dict[str, Any]) -> None:
     row.deleted_at = utcnow()
     audit(session, actor, f"{entity}.delete", entity, row.id, before=view)
 
@@ -58,9 +56,7 @@ def get_account(session: Session, account_id: int) -> PushbulletAccount:
     return row
 
 
-def create_account(
-    session: Session, box: SecretBox, actor: Actor, body: dict[str, Any]
-) -> dict[str, Any]:
+def create_account(session: Session, box: SecretBox, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
     token: str = body["access_token"]
     row = PushbulletAccount(
         nickname=body["nickname"],

@@ -29,9 +29,7 @@ FUTURE_SLACK = timedelta(days=1)
 def live_device(session: Session, device_id: str) -> ShooterDevice | None:
     """The live registration of a phone's ``device_id``, or None."""
     return session.scalar(
-        select(ShooterDevice).where(
-            ShooterDevice.device_id == device_id, ShooterDevice.deleted_at.is_(None)
-        )
+        select(ShooterDevice).where(ShooterDevice.device_id == device_id, ShooterDevice.deleted_at.is_(None))
     )
 
 
@@ -108,9 +106,7 @@ def _checked(raw: dict[str, Any], now: datetime) -> _Message:
     )
 
 
-def report_sms(
-    session: Session, device: ShooterDevice, messages: Sequence[dict[str, Any]]
-) -> Report:
+def report_sms(session: Session, device: ShooterDevice, messages: Sequence[dict[str, Any]]) -> Report:
     """Store a batch; a retried ``(device, seq)`` is acknowledged and stored once."""
     now = utcnow()
     batch = [_checked(raw, now) for raw in messages]
@@ -147,9 +143,7 @@ def report_sms(
     return Report(accepted, duplicates)
 
 
-def _new_sms(
-    device: ShooterDevice, m: _Message, source_id: str, copy_no: int, now: datetime
-) -> Sms:
+def _new_sms(device: ShooterDevice, m: _Message, source_id: str, copy_no: int, now: datetime) -> Sms:
     if m.invalid is not None:
         status, reason = 2, "invalid"
     elif copy_no > 0:
@@ -216,9 +210,7 @@ def get_device(session: Session, device_pk: int, *, lock: bool = False) -> Shoot
     return row
 
 
-def set_trust(
-    session: Session, actor: Actor, device_pk: int, trusted: int, online_s: int
-) -> ShooterDevice:
+def set_trust(session: Session, actor: Actor, device_pk: int, trusted: int, online_s: int) -> ShooterDevice:
     """Trust or distrust a phone; trusting releases its held SMS as ``pre_trust``."""
     row = get_device(session, device_pk, lock=True)
     now = utcnow()

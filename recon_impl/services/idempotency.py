@@ -39,8 +39,6 @@ def once(
         return record.response
     answer = create()
     session.add(
-        IdempotencyRecord(
-            scope=scope, key=key, request_hash=request_hash, status_code=201, response=answer
-        )
+        IdempotencyRecord(scope=scope, key=key, request_hash=request_hash, status_code=201, response=answer)
     )
     return answer

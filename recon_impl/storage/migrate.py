@@ -16,9 +16,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 OPTIONAL_INDEX_PREFIX = "ix_sms_trgm_"
 
 
-def include_object(
-    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
-) -> bool:
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     """Leave the optional trigram indexes out of model/migration comparisons."""
     return not (type_ == "index" and name is not None and name.startswith(OPTIONAL_INDEX_PREFIX))
 

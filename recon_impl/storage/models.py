@@ -42,7 +42,7 @@ TZ = DateTime(timezone=True)
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: TZ, dict[str, Any]: JSONB, Decimal: Money}
+    type_annotation_map = {datetime: TZ, dict[str, Any]: JSONB, Decimal: Money}  # noqa: RUF012
 
 
 def _created() -> Mapped[datetime]:

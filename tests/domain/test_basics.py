@@ -16,17 +16,29 @@ VECTOR_BODY = b'{"app_version": "1.0", "battery": 80, "last_seq": 5}'
 VECTOR_SIGNATURE = "0b9a43062c4417bce7c8bc2831b2eb69a1763b4333805d3e28dc44286475cf0c"
 
 
-@pytest.mark.parametrize(("raw", "normalized"), [
-    ("vcb", "VCB"), ("+84 901-234-567", "84901234567"), (" Vietcombank ", "VIETCOMBANK"),
-    ("+", ""), ("8490", "8490"),
-])
+@pytest.mark.parametrize(
+    ("raw", "normalized"),
+    [
+        ("vcb", "VCB"),
+        ("+84 901-234-567", "84901234567"),
+        (" Vietcombank ", "VIETCOMBANK"),
+        ("+", ""),
+        ("8490", "8490"),
+    ],
+)
 def test_senders_and_phones_normalize_as_the_contract_says(raw, normalized):
     assert normalize_sender(raw) == normalized
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (Decimal("75.5"), "75.50"), (Decimal("1500000"), "1500000.00"), (None, None), (Decimal("0.005"), "0.01"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Decimal("75.5"), "75.50"),
+        (Decimal("1500000"), "1500000.00"),
+        (None, None),
+        (Decimal("0.005"), "0.01"),
+    ],
+)
 def test_amounts_are_formatted_with_two_decimals(value, text):
     assert format_amount(value) == text
 

@@ -12,26 +12,38 @@ HEARTBEAT = "/api/shooter/device/heartbeat"
 
 
 def message(seq, content="TK 123 +1,500,000VND", sender="VCB", received_at=None):
-    return {"seq": seq, "sender": sender, "content": content,
-            "received_at": received_at or int(time.time()), "sim_slot": 0}
+    return {
+        "seq": seq,
+        "sender": sender,
+        "content": content,
+        "received_at": received_at or int(time.time()),
+        "sim_slot": 0,
+    }
 
 
 def test_register_returns_a_64_hex_secret_and_the_device_starts_untrusted(client, db):
-    answer = client.post(REGISTER, headers={"X-Enroll-Key": ENROLL_KEY},
-                         json={"device_id": "p1", "name": "n", "phone": "+84 90-1", "app_version": "1"})
+    answer = client.post(
+        REGISTER,
+        headers={"X-Enroll-Key": ENROLL_KEY},
+        json={"device_id": "p1", "name": "n", "phone": "+84 90-1", "app_version": "1"},
+    )
     body = answer.json()
     assert answer.status_code == 200 and body["code"] == 0 and body["msg"] == "success"
     secret = body["data"]["secret"]
     assert len(secret) == 64 and int(secret, 16) >= 0
     trusted, phone, stored = db.execute(
-        "SELECT trusted, phone, secret_ciphertext FROM shooter_devices WHERE device_id='p1'").fetchone()
+        "SELECT trusted, phone, secret_ciphertext FROM shooter_devices WHERE device_id='p1'"
+    ).fetchone()
     assert trusted == 0 and phone == "84901"
     assert secret.encode() not in bytes(stored)  # stored encrypted
 
 
 def test_any_configured_enrollment_key_works_so_keys_can_be_rotated(client):
-    answer = client.post(REGISTER, headers={"X-Enroll-Key": "old-enroll-key"},
-                         json={"device_id": "p2", "name": "n", "phone": "1", "app_version": "1"})
+    answer = client.post(
+        REGISTER,
+        headers={"X-Enroll-Key": "old-enroll-key"},
+        json={"device_id": "p2", "name": "n", "phone": "1", "app_version": "1"},
+    )
     assert answer.json()["code"] == 0
 
 
@@ -45,14 +57,20 @@ def test_wrong_or_missing_enrollment_key_is_http_401_code_401(client):
 
 def test_registering_a_device_id_twice_is_code_1003(client, enrolled):
     device_id, _ = enrolled("twice")
-    answer = client.post(REGISTER, headers={"X-Enroll-Key": ENROLL_KEY},
-                         json={"device_id": device_id, "name": "n", "phone": "1", "app_version": "1"})
+    answer = client.post(
+        REGISTER,
+        headers={"X-Enroll-Key": ENROLL_KEY},
+        json={"device_id": device_id, "name": "n", "phone": "1", "app_version": "1"},
+    )
     assert answer.status_code == 200 and answer.json()["code"] == 1003 and answer.json()["data"] is None
 
 
 def test_register_validation_errors_use_the_envelope_with_code_1001(client):
-    answer = client.post(REGISTER, headers={"X-Enroll-Key": ENROLL_KEY},
-                         json={"device_id": "x", "name": "n", "phone": "1", "app_version": "1", "extra": 1})
+    answer = client.post(
+        REGISTER,
+        headers={"X-Enroll-Key": ENROLL_KEY},
+        json={"device_id": "x", "name": "n", "phone": "1", "app_version": "1", "extra": 1},
+    )
     assert answer.status_code == 200
     assert answer.json()["code"] == 1001 and answer.json()["data"] is None
 
@@ -64,14 +82,19 @@ def test_registration_is_rate_limited_per_client_address(settings):
     client = create_app(settings).test_client()
     codes = []
     for n in range(3):
-        answer = client.post(REGISTER, headers={"X-Enroll-Key": ENROLL_KEY},
-                             json={"device_id": f"rl{n}", "name": "n", "phone": "1", "app_version": "1"})
+        answer = client.post(
+            REGISTER,
+            headers={"X-Enroll-Key": ENROLL_KEY},
+            json={"device_id": f"rl{n}", "name": "n", "phone": "1", "app_version": "1"},
+        )
         codes.append(answer.json()["code"])
     assert codes == [0, 0, 1001]
     assert int(answer.headers["Retry-After"]) >= 1
 
 
-def test_a_signed_report_is_accepted_and_the_same_report_again_counts_as_duplicates(enrolled, device_post, db):
+def test_a_signed_report_is_accepted_and_the_same_report_again_counts_as_duplicates(
+    enrolled, device_post, db
+):
     device_id, secret = enrolled()
     batch = {"messages": [message(1), message(2, "other text")]}
     first = device_post(REPORT, device_id, secret, batch).json()
@@ -94,8 +117,9 @@ def test_the_same_seq_with_other_content_is_stored_and_flagged_seq_conflict(enro
 
 def test_a_message_invalid_on_its_own_is_acknowledged_and_kept_in_need_check(enrolled, device_post, db):
     device_id, secret = enrolled()
-    answer = device_post(REPORT, device_id, secret,
-                         {"messages": [message(1, content="   "), message(2)]}).json()
+    answer = device_post(
+        REPORT, device_id, secret, {"messages": [message(1, content="   "), message(2)]}
+    ).json()
     assert answer["data"] == {"accepted": 2, "duplicates": 0}
     rows = db.execute("SELECT seq, status, reason FROM sms ORDER BY seq").fetchall()
     assert rows == [(1, 2, "invalid"), (2, 0, None)]
@@ -120,12 +144,19 @@ def test_the_contract_test_vector_signature_is_accepted_by_the_route(client, db,
 
     secret = "3f2a9c4e8b1d7f6a5c0e9b8a7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a1f0e9d8c"
     box = SecretBox([k.get_secret_value() for k in settings.secret_keys])
-    db.execute("INSERT INTO shooter_devices (device_id, name, phone, app_version, secret_ciphertext)"
-               " VALUES ('vector', 'n', '1', '1.0', %s)", (box.seal(secret),))
+    db.execute(
+        "INSERT INTO shooter_devices (device_id, name, phone, app_version, secret_ciphertext)"
+        " VALUES ('vector', 'n', '1', '1.0', %s)",
+        (box.seal(secret),),
+    )
     body = b'{"app_version": "1.0", "battery": 80, "last_seq": 5}'
     signature = "0b9a43062c4417bce7c8bc2831b2eb69a1763b4333805d3e28dc44286475cf0c"
-    headers = {"Content-Type": "application/json", "X-Device-Id": "vector",
-               "X-Timestamp": "1733200000", "X-Signature": signature.upper()}
+    headers = {
+        "Content-Type": "application/json",
+        "X-Device-Id": "vector",
+        "X-Timestamp": "1733200000",
+        "X-Signature": signature.upper(),
+    }
     # The vector's timestamp is old: prove the signature matches by moving the window.
     from recon_impl.security import signature_matches
 
@@ -161,8 +192,13 @@ def test_a_signature_over_other_bytes_than_the_body_sent_is_refused(client, enro
 def test_heartbeat_returns_the_first_missing_seq(enrolled, device_post):
     device_id, secret = enrolled()
     device_post(REPORT, device_id, secret, {"messages": [message(s, f"t{s}") for s in (3, 4, 6, 8)]})
-    beat = lambda last: device_post(HEARTBEAT, device_id, secret,  # noqa: E731
-                                    {"app_version": "1", "battery": None, "last_seq": last}).json()
+    def beat(last):
+        return device_post(
+            HEARTBEAT,
+            device_id,
+            secret,
+            {"app_version": "1", "battery": None, "last_seq": last},
+        ).json()
     assert beat(4)["data"] == {"resend_from": None}
     assert beat(6)["data"] == {"resend_from": 5}
     assert beat(10)["data"] == {"resend_from": 5}
@@ -177,15 +213,19 @@ def test_heartbeat_refreshes_last_seen_and_the_legacy_redis_key(enrolled, device
     stored = int(rds.get(f"shooter:device:heartbeat:{device_id}"))
     assert before <= stored <= int(time.time())
     assert 86000 < rds.ttl(f"shooter:device:heartbeat:{device_id}") <= 86400
-    assert db.execute("SELECT app_version, battery, last_seen_at IS NOT NULL FROM shooter_devices"
-                      " WHERE device_id=%s", (device_id,)).fetchone() == ("2.0", 77, True)
+    assert db.execute(
+        "SELECT app_version, battery, last_seen_at IS NOT NULL FROM shooter_devices WHERE device_id=%s",
+        (device_id,),
+    ).fetchone() == ("2.0", 77, True)
 
 
 def test_every_stored_sms_has_its_audit_row_and_an_outbox_row_in_the_same_commit(enrolled, device_post, db):
     device_id, secret = enrolled()
     device_post(REPORT, device_id, secret, {"messages": [message(1), message(2, "x")]})
     assert db.execute("SELECT count(*) FROM audit_log WHERE action='sms.receive'").fetchone()[0] == 2
-    assert db.execute("SELECT count(*) FROM outbox WHERE payload->>'reason'='sms_received'").fetchone()[0] == 1
+    assert (
+        db.execute("SELECT count(*) FROM outbox WHERE payload->>'reason'='sms_received'").fetchone()[0] == 1
+    )
 
 
 def test_an_oversized_device_body_is_code_1001_and_nothing_is_stored(enrolled, device_post, db):

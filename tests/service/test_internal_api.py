@@ -30,7 +30,9 @@ def test_every_other_operation_needs_the_service_token(client, headers):
 
 
 def test_whitelist_is_stored_normalized_and_a_duplicate_is_a_409_duplicate_problem(client, admin_headers, db):
-    created = client.post(f"{BASE}/whitelist", json={"phone": "+84 90-123", "remark": "x"}, headers=admin_headers)
+    created = client.post(
+        f"{BASE}/whitelist", json={"phone": "+84 90-123", "remark": "x"}, headers=admin_headers
+    )
     assert created.status_code == 201 and created.json()["phone"] == "8490123"
     again = client.post(f"{BASE}/whitelist", json={"phone": "8490123"}, headers=admin_headers)
     assert again.status_code == 409 and again.json()["type"] == "/problems/duplicate"
@@ -52,8 +54,11 @@ def test_deletes_are_soft_hidden_from_lists_and_gets_but_kept_in_the_table(clien
 
 def test_pushbullet_token_is_encrypted_masked_and_never_returned(client, admin_headers, db, caplog):
     token = "o.AbCdEfGhIjKlMnOpQrStUv9xYz"
-    created = client.post(f"{BASE}/pushbullet-accounts", headers=admin_headers,
-                          json={"nickname": "VCB", "phone": "+84 90", "access_token": token})
+    created = client.post(
+        f"{BASE}/pushbullet-accounts",
+        headers=admin_headers,
+        json={"nickname": "VCB", "phone": "+84 90", "access_token": token},
+    )
     assert created.status_code == 201
     assert created.json()["token_mask"] == "o.Ab****9xYz"
     listed = client.get(f"{BASE}/pushbullet-accounts", headers=admin_headers)
@@ -111,7 +116,9 @@ def test_template_add_refuses_bad_content_with_a_clear_message(client, admin_hea
     ],
 )
 def test_client_mistakes_are_400_problems_never_500(client, admin_headers, raw, content_type):
-    answer = client.post(f"{BASE}/whitelist", content=raw, headers={**admin_headers, "Content-Type": content_type})
+    answer = client.post(
+        f"{BASE}/whitelist", content=raw, headers={**admin_headers, "Content-Type": content_type}
+    )
     assert answer.status_code == 400
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert answer.json()["detail"]
@@ -119,7 +126,9 @@ def test_client_mistakes_are_400_problems_never_500(client, admin_headers, raw, 
 
 def test_an_oversized_body_is_a_413_problem(client, admin_headers, settings):
     big = json.dumps({"phone": "1", "remark": "x" * (settings.max_body_bytes + 1)})
-    answer = client.post(f"{BASE}/whitelist", content=big, headers={**admin_headers, "Content-Type": "application/json"})
+    answer = client.post(
+        f"{BASE}/whitelist", content=big, headers={**admin_headers, "Content-Type": "application/json"}
+    )
     assert answer.status_code == 413 and "exceeds" in answer.json()["detail"]
 
 
@@ -150,13 +159,23 @@ def stored_sms(enrolled, device_post, db):
 
     def store(*contents, amount=None, status=None, order=None, received_at=None):
         start = db.execute("SELECT coalesce(max(seq), 0) FROM sms").fetchone()[0]
-        messages = [{"seq": start + n + 1, "sender": "VCB", "content": text,
-                     "received_at": received_at or int(time.time())} for n, text in enumerate(contents)]
+        messages = [
+            {
+                "seq": start + n + 1,
+                "sender": "VCB",
+                "content": text,
+                "received_at": received_at or int(time.time()),
+            }
+            for n, text in enumerate(contents)
+        ]
         device_post(REPORT, device_id, secret, {"messages": messages})
         ids = [row[0] for row in db.execute("SELECT id FROM sms WHERE seq > %s ORDER BY id", (start,))]
         if amount is not None or status is not None:
-            db.execute("UPDATE sms SET amount = coalesce(%s, amount), status = coalesce(%s, status),"
-                       " order_id = %s WHERE id = ANY(%s)", (amount, status, order, ids))
+            db.execute(
+                "UPDATE sms SET amount = coalesce(%s, amount), status = coalesce(%s, status),"
+                " order_id = %s WHERE id = ANY(%s)",
+                (amount, status, order, ids),
+            )
         return ids
 
     return store
@@ -164,9 +183,9 @@ def stored_sms(enrolled, device_post, db):
 
 def test_sms_list_applies_every_legacy_filter(client, admin_headers, stored_sms, db):
     old = int(time.time()) - 86400 * 3
-    a, = stored_sms("Nguyen Van A chuyen +1,500,000", amount="1500000", status=2, received_at=old)
-    b, = stored_sms("100% sure 50_000 +500", amount="500", status=6)
-    c, = stored_sms("plain text", status=5)
+    (a,) = stored_sms("Nguyen Van A chuyen +1,500,000", amount="1500000", status=2, received_at=old)
+    (b,) = stored_sms("100% sure 50_000 +500", amount="500", status=6)
+    (c,) = stored_sms("plain text", status=5)
     db.execute("UPDATE sms SET payer_name = 'TRAN THI B' WHERE id = %s", (c,))
 
     def ids(**params):
@@ -198,37 +217,60 @@ def test_sms_list_pages_carry_the_exact_total(client, admin_headers, stored_sms)
 
 
 def test_sms_get_returns_amount_strings_reason_candidates_and_approval(client, admin_headers, stored_sms, db):
-    sms_id, = stored_sms("text", amount="75.5", status=2)
-    db.execute("UPDATE sms SET reason='ambiguous', candidates=%s WHERE id=%s",
-               (json.dumps([{"order_id": "R1", "amount": "75.50", "created_at": 1, "score": 0.5}]), sms_id))
+    (sms_id,) = stored_sms("text", amount="75.5", status=2)
+    db.execute(
+        "UPDATE sms SET reason='ambiguous', candidates=%s WHERE id=%s",
+        (json.dumps([{"order_id": "R1", "amount": "75.50", "created_at": 1, "score": 0.5}]), sms_id),
+    )
     detail = client.get(f"{BASE}/sms/{sms_id}", headers=admin_headers).json()
     assert detail["amount"] == "75.50" and detail["balance"] is None
     assert detail["reason"] == "ambiguous" and detail["candidates"][0]["order_id"] == "R1"
     assert detail["approval"] is None
 
 
-def test_reset_clears_review_fields_audits_the_old_values_and_announces(client, admin_headers, stored_sms, db):
-    sms_id, = stored_sms("text", amount="10", status=4, order="R-old")
-    db.execute("UPDATE sms SET check_status=2, check_admin='bob', check_at=now(), reason='x' WHERE id=%s", (sms_id,))
+def test_reset_clears_review_fields_audits_the_old_values_and_announces(
+    client, admin_headers, stored_sms, db
+):
+    (sms_id,) = stored_sms("text", amount="10", status=4, order="R-old")
+    db.execute(
+        "UPDATE sms SET check_status=2, check_admin='bob', check_at=now(), reason='x' WHERE id=%s", (sms_id,)
+    )
     answer = client.post(f"{BASE}/sms/{sms_id}/reset", headers=admin_headers)
     assert answer.status_code == 200
     body = answer.json()
-    assert (body["status"], body["check_status"], body["order_id"], body["check_admin"], body["check_at"]) == (0, 0, None, None, None)
+    assert (
+        body["status"],
+        body["check_status"],
+        body["order_id"],
+        body["check_admin"],
+        body["check_at"],
+    ) == (0, 0, None, None, None)
     before = db.execute("SELECT before FROM audit_log WHERE action='sms.reset'").fetchone()[0]
     assert before["order_id"] == "R-old" and before["check_admin"] == "bob" and before["reason"] == "x"
     assert db.execute("SELECT count(*) FROM outbox WHERE payload->>'reason'='sms_reset'").fetchone()[0] == 1
 
 
-def test_confirm_checks_the_wallet_records_the_review_and_moves_no_money(client, admin_headers, stored_sms, wallet, db):
+def test_confirm_checks_the_wallet_records_the_review_and_moves_no_money(
+    client, admin_headers, stored_sms, wallet, db
+):
     oid = order_id()
     wallet.add_order(oid, "1500000.00")
-    sms_id, = stored_sms("text", amount="1500000", status=2)
+    (sms_id,) = stored_sms("text", amount="1500000", status=2)
     approvals_before = len(wallet.approvals)
-    answer = client.post(f"{BASE}/sms/{sms_id}/review", headers=admin_headers,
-                         json={"check_status": 1, "order_id": oid, "remark": "ok"})
+    answer = client.post(
+        f"{BASE}/sms/{sms_id}/review",
+        headers=admin_headers,
+        json={"check_status": 1, "order_id": oid, "remark": "ok"},
+    )
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert (body["status"], body["check_status"], body["order_id"], body["check_admin"], body["remark"]) == (1, 1, oid, "alice", "ok")
+    assert (body["status"], body["check_status"], body["order_id"], body["check_admin"], body["remark"]) == (
+        1,
+        1,
+        oid,
+        "alice",
+        "ok",
+    )
     assert len(wallet.approvals) == approvals_before  # review only
     assert db.execute("SELECT count(*) FROM outbox WHERE payload->>'reason'='sms_check'").fetchone()[0] == 1
 
@@ -236,51 +278,61 @@ def test_confirm_checks_the_wallet_records_the_review_and_moves_no_money(client,
 def test_confirm_uses_the_matched_order_when_the_body_has_none(client, admin_headers, stored_sms, wallet):
     oid = order_id()
     wallet.add_order(oid, "200.00")
-    sms_id, = stored_sms("text", amount="200", status=1, order=oid)
+    (sms_id,) = stored_sms("text", amount="200", status=1, order=oid)
     answer = client.post(f"{BASE}/sms/{sms_id}/review", headers=admin_headers, json={"check_status": 1})
     assert answer.status_code == 200 and answer.json()["order_id"] == oid
 
 
 def test_confirm_without_any_order_is_invalid(client, admin_headers, stored_sms):
-    sms_id, = stored_sms("text", amount="200", status=2)
+    (sms_id,) = stored_sms("text", amount="200", status=2)
     answer = client.post(f"{BASE}/sms/{sms_id}/review", headers=admin_headers, json={"check_status": 1})
     assert answer.status_code == 400 and "order_id" in answer.json()["detail"]
 
 
-def test_confirm_refuses_a_closed_order_another_amount_or_an_order_already_held(client, admin_headers, stored_sms, wallet):
+def test_confirm_refuses_a_closed_order_another_amount_or_an_order_already_held(
+    client, admin_headers, stored_sms, wallet
+):
     closed, other_amount, held = order_id(), order_id(), order_id()
     wallet.add_order(closed, "100.00")
     wallet.cancel(closed)
     wallet.add_order(other_amount, "999.00")
     wallet.add_order(held, "100.00")
     holder, sms_id = stored_sms("a", "b", amount="100", status=2)
-    assert client.post(f"{BASE}/sms/{holder}/review", headers=admin_headers,
-                       json={"check_status": 1, "order_id": held}).status_code == 200
+    assert (
+        client.post(
+            f"{BASE}/sms/{holder}/review", headers=admin_headers, json={"check_status": 1, "order_id": held}
+        ).status_code
+        == 200
+    )
     for oid in (closed, other_amount, held, "no-such-order"):
-        answer = client.post(f"{BASE}/sms/{sms_id}/review", headers=admin_headers,
-                             json={"check_status": 1, "order_id": oid})
+        answer = client.post(
+            f"{BASE}/sms/{sms_id}/review", headers=admin_headers, json={"check_status": 1, "order_id": oid}
+        )
         assert answer.status_code == 409 and answer.json()["type"] == "/problems/state-conflict", oid
 
 
 def test_confirm_answers_503_when_the_wallet_is_down(client, admin_headers, stored_sms, wallet):
     oid = order_id()
     wallet.add_order(oid, "100.00")
-    sms_id, = stored_sms("a", amount="100", status=2)
+    (sms_id,) = stored_sms("a", amount="100", status=2)
     wallet.fail_next(5, status=503)
-    answer = client.post(f"{BASE}/sms/{sms_id}/review", headers=admin_headers,
-                         json={"check_status": 1, "order_id": oid})
+    answer = client.post(
+        f"{BASE}/sms/{sms_id}/review", headers=admin_headers, json={"check_status": 1, "order_id": oid}
+    )
     assert answer.status_code == 503 and answer.json()["type"] == "/problems/dependency-unavailable"
 
 
 def test_reject_moves_the_sms_to_status_4(client, admin_headers, stored_sms):
-    sms_id, = stored_sms("a", status=6)
+    (sms_id,) = stored_sms("a", status=6)
     answer = client.post(f"{BASE}/sms/{sms_id}/review", headers=admin_headers, json={"check_status": 2})
     assert answer.status_code == 200 and (answer.json()["status"], answer.json()["check_status"]) == (4, 2)
 
 
 @pytest.mark.parametrize("status", [0, 3, 4, 5])
-def test_review_from_a_status_the_contract_does_not_allow_is_a_state_conflict(client, admin_headers, stored_sms, status):
-    sms_id, = stored_sms("a", amount="1", status=status, order="R-x" if status == 3 else None)
+def test_review_from_a_status_the_contract_does_not_allow_is_a_state_conflict(
+    client, admin_headers, stored_sms, status
+):
+    (sms_id,) = stored_sms("a", amount="1", status=status, order="R-x" if status == 3 else None)
     answer = client.post(f"{BASE}/sms/{sms_id}/review", headers=admin_headers, json={"check_status": 2})
     assert answer.status_code == 409
 
@@ -288,43 +340,75 @@ def test_review_from_a_status_the_contract_does_not_allow_is_a_state_conflict(cl
 def _confirmed(client, admin_headers, stored_sms, wallet, amount="100.00"):
     oid = order_id()
     wallet.add_order(oid, amount)
-    sms_id, = stored_sms("a", amount=amount, status=2)
-    assert client.post(f"{BASE}/sms/{sms_id}/review", headers=admin_headers,
-                       json={"check_status": 1, "order_id": oid}).status_code == 200
+    (sms_id,) = stored_sms("a", amount=amount, status=2)
+    assert (
+        client.post(
+            f"{BASE}/sms/{sms_id}/review", headers=admin_headers, json={"check_status": 1, "order_id": oid}
+        ).status_code
+        == 200
+    )
     return sms_id, oid
 
 
-def test_approval_steps_record_in_flight_then_approved_and_repeat_answers_the_same(client, admin_headers, stored_sms, wallet, db):
+def test_approval_steps_record_in_flight_then_approved_and_repeat_answers_the_same(
+    client, admin_headers, stored_sms, wallet, db
+):
     sms_id, oid = _confirmed(client, admin_headers, stored_sms, wallet)
     start = client.post(f"{BASE}/sms/{sms_id}/approval", headers=admin_headers, json={"order_id": oid})
     assert start.status_code == 200
     assert start.json()["state"] == "in_flight" and start.json()["idempotency_key"] == f"sms-{sms_id}"
-    assert client.post(f"{BASE}/sms/{sms_id}/approval", headers=admin_headers, json={"order_id": oid}).json() == start.json()
+    assert (
+        client.post(f"{BASE}/sms/{sms_id}/approval", headers=admin_headers, json={"order_id": oid}).json()
+        == start.json()
+    )
     # while in flight, review and reset are refused
     assert client.post(f"{BASE}/sms/{sms_id}/reset", headers=admin_headers).status_code == 409
-    assert client.post(f"{BASE}/sms/{sms_id}/review", headers=admin_headers, json={"check_status": 2}).status_code == 409
-    done = client.post(f"{BASE}/sms/{sms_id}/approval/finish", headers=admin_headers, json={"order_id": oid, "outcome": "approved"})
+    assert (
+        client.post(
+            f"{BASE}/sms/{sms_id}/review", headers=admin_headers, json={"check_status": 2}
+        ).status_code
+        == 409
+    )
+    done = client.post(
+        f"{BASE}/sms/{sms_id}/approval/finish",
+        headers=admin_headers,
+        json={"order_id": oid, "outcome": "approved"},
+    )
     assert done.status_code == 200 and done.json()["state"] == "approved"
     again = client.post(f"{BASE}/sms/{sms_id}/approval", headers=admin_headers, json={"order_id": oid})
     assert again.json()["state"] == "approved"
     assert client.get(f"{BASE}/sms/{sms_id}", headers=admin_headers).json()["status"] == 3
     assert client.post(f"{BASE}/sms/{sms_id}/reset", headers=admin_headers).status_code == 409
-    actions = [row[0] for row in db.execute("SELECT action FROM audit_log WHERE entity='sms' AND action LIKE 'sms.appro%' ORDER BY id")]
+    actions = [
+        row[0]
+        for row in db.execute(
+            "SELECT action FROM audit_log WHERE entity='sms' AND action LIKE 'sms.appro%' ORDER BY id"
+        )
+    ]
     assert actions == ["sms.approval_start", "sms.approve"]
 
 
 def test_approval_needs_a_confirmation_for_that_same_order(client, admin_headers, stored_sms, wallet):
-    sms_id, oid = _confirmed(client, admin_headers, stored_sms, wallet)
+    sms_id, _ = _confirmed(client, admin_headers, stored_sms, wallet)
     answer = client.post(f"{BASE}/sms/{sms_id}/approval", headers=admin_headers, json={"order_id": "other"})
     assert answer.status_code == 409
-    unconfirmed, = stored_sms("b", amount="5", status=1, order="R-5")
-    assert client.post(f"{BASE}/sms/{unconfirmed}/approval", headers=admin_headers, json={"order_id": "R-5"}).status_code == 409
+    (unconfirmed,) = stored_sms("b", amount="5", status=1, order="R-5")
+    assert (
+        client.post(
+            f"{BASE}/sms/{unconfirmed}/approval", headers=admin_headers, json={"order_id": "R-5"}
+        ).status_code
+        == 409
+    )
 
 
 def test_a_refused_approval_clears_the_in_flight_record(client, admin_headers, stored_sms, wallet):
     sms_id, oid = _confirmed(client, admin_headers, stored_sms, wallet)
     client.post(f"{BASE}/sms/{sms_id}/approval", headers=admin_headers, json={"order_id": oid})
-    refused = client.post(f"{BASE}/sms/{sms_id}/approval/finish", headers=admin_headers, json={"order_id": oid, "outcome": "refused"})
+    refused = client.post(
+        f"{BASE}/sms/{sms_id}/approval/finish",
+        headers=admin_headers,
+        json={"order_id": oid, "outcome": "refused"},
+    )
     assert refused.json()["state"] == "refused"
     detail = client.get(f"{BASE}/sms/{sms_id}", headers=admin_headers).json()
     assert detail["approval"] is None and (detail["status"], detail["check_status"]) == (1, 1)
@@ -343,21 +427,37 @@ def test_one_order_is_held_by_at_most_one_sms_even_when_the_database_is_written_
 # --- devices and stats -------------------------------------------------------------------------
 
 
-def test_trusting_a_device_releases_its_held_sms_as_pre_trust_and_announces(client, admin_headers, enrolled, device_post, db):
+def test_trusting_a_device_releases_its_held_sms_as_pre_trust_and_announces(
+    client, admin_headers, enrolled, device_post, db
+):
     device_id, secret = enrolled()
-    device_post(REPORT, device_id, secret, {"messages": [{"seq": 1, "sender": "VCB", "content": "x", "received_at": int(time.time())}]})
+    device_post(
+        REPORT,
+        device_id,
+        secret,
+        {"messages": [{"seq": 1, "sender": "VCB", "content": "x", "received_at": int(time.time())}]},
+    )
     pk = db.execute("SELECT id FROM shooter_devices WHERE device_id=%s", (device_id,)).fetchone()[0]
     listed = client.get(f"{BASE}/devices", params={"trusted": 0}, headers=admin_headers).json()
     assert [d["id"] for d in listed["items"]] == [pk]
     answer = client.put(f"{BASE}/devices/{pk}/trust", json={"trusted": 1}, headers=admin_headers)
     assert answer.status_code == 200 and answer.json()["trusted"] == 1
     assert db.execute("SELECT held, pre_trust FROM sms").fetchone() == (False, True)
-    assert db.execute("SELECT count(*) FROM outbox WHERE payload->>'reason'='device_trusted'").fetchone()[0] == 1
-    device_post(REPORT, device_id, secret, {"messages": [{"seq": 2, "sender": "VCB", "content": "y", "received_at": int(time.time())}]})
+    assert (
+        db.execute("SELECT count(*) FROM outbox WHERE payload->>'reason'='device_trusted'").fetchone()[0] == 1
+    )
+    device_post(
+        REPORT,
+        device_id,
+        secret,
+        {"messages": [{"seq": 2, "sender": "VCB", "content": "y", "received_at": int(time.time())}]},
+    )
     assert db.execute("SELECT held, pre_trust FROM sms WHERE seq=2").fetchone() == (False, False)
 
 
-def test_a_deleted_device_can_no_longer_sign_and_may_enrol_again(client, admin_headers, enrolled, device_post, db):
+def test_a_deleted_device_can_no_longer_sign_and_may_enrol_again(
+    client, admin_headers, enrolled, device_post, db
+):
     device_id, secret = enrolled()
     pk = db.execute("SELECT id FROM shooter_devices WHERE device_id=%s", (device_id,)).fetchone()[0]
     assert client.delete(f"{BASE}/devices/{pk}", headers=admin_headers).status_code == 204

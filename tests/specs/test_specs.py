@@ -86,7 +86,10 @@ def test_creates_declare_links_for_a_create_get_delete_walk():
 def test_no_route_exists_that_the_specs_do_not_declare(app, client):
     client.get("/internal/recon/v1/health")  # Connexion registers the routes on first use
     declared = set()
-    for name, base in (("recon-internal.yaml", "/internal/recon/v1"), ("shooter-device.yaml", "/api/shooter")):
+    for name, base in (
+        ("recon-internal.yaml", "/internal/recon/v1"),
+        ("shooter-device.yaml", "/api/shooter"),
+    ):
         for path, method, _ in operations(load(name)):
             declared.add((method.upper(), base + path.replace("{", "<").replace("}", ">")))
     flask_app = app.app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from recon_impl.http.deps import Reply, ok, actor, deps, unit_of_work
+from recon_impl.http.deps import Reply, actor, deps, ok, unit_of_work
 from recon_impl.services import devices
 from recon_impl.services.views import device_view, page_view, utcnow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from recon_impl.http.deps import Reply, ok, actor, deps, header, unit_of_work
+from recon_impl.http.deps import Reply, actor, deps, header, ok, unit_of_work
 from recon_impl.services import catalog, idempotency
 from recon_impl.services.views import page_view, pushbullet_view, utcnow
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import text
 
-from recon_impl.http.deps import Reply, ok, deps, unit_of_work
+from recon_impl.http.deps import Reply, deps, ok, unit_of_work
 from recon_impl.services import sms
 
 
@@ -31,7 +29,7 @@ def _probe_database() -> str:
     try:
         with unit_of_work() as session:
             session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means "down" for a readiness probe
+    except Exception:
         return "down"
     return "ok"
 
@@ -39,6 +37,6 @@ def _probe_database() -> str:
 def _probe_redis() -> str:
     try:
         deps().redis.ping()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "down"
     return "ok"

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from recon_impl.http.deps import Reply, ok, actor, header, unit_of_work
+from recon_impl.http.deps import Reply, actor, header, ok, unit_of_work
 from recon_impl.services import catalog, idempotency
 from recon_impl.services.views import page_view, whitelist_view
 
 
 def list_entries(page: int = 1, page_size: int = 20, phone: str | None = None) -> Reply:
     with unit_of_work() as session:
-        return ok(
-            page_view(catalog.list_whitelist(session, page, page_size, phone), whitelist_view)
-        )
+        return ok(page_view(catalog.list_whitelist(session, page, page_size, phone), whitelist_view))
 
 
 def create_entry(body: dict[str, Any]) -> Reply:
