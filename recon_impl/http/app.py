@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,9 @@ def create_app(
     )
     auth.configure([token.get_secret_value() for token in settings.service_tokens])
 
+    # Connexion logs validation failures with the offending value (an SMS body, a token):
+    # keep those at DEBUG so they never reach a production log.
+    logging.getLogger("connexion.validators").setLevel(logging.WARNING)
     app = connexion.FlaskApp(__name__, specification_dir=str(SPECS))
     app.app.extensions[EXTENSION] = deps
     app.app.json.sort_keys = False

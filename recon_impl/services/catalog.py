@@ -18,6 +18,8 @@ from recon_impl.services.paging import Page, paginate
 from recon_impl.services.views import pushbullet_view, template_view, utcnow, whitelist_view
 from recon_impl.storage.models import Base, PushbulletAccount, Template, WhitelistEntry
 
+MAX_TOKEN = 512
+
 
 def _live(session: Session, model: type[Any], row_id: int, label: str) -> Any:
     row = session.get(model, row_id)
@@ -58,6 +60,8 @@ def get_account(session: Session, account_id: int) -> PushbulletAccount:
 
 def create_account(session: Session, box: SecretBox, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
     token: str = body["access_token"]
+    if len(token) > MAX_TOKEN:
+        raise InvalidInput(f"access_token is longer than {MAX_TOKEN} characters")
     row = PushbulletAccount(
         nickname=body["nickname"],
         phone=normalize_phone(body["phone"]),

@@ -481,3 +481,16 @@ def test_stats_count_sms_in_need_check(client, admin_headers, stored_sms):
     stats = client.get(f"{BASE}/stats", headers=admin_headers).json()
     assert stats["sms_need_check_cnt"] == 3
     assert stats["sms_by_status"]["5"] == 1 and stats["sms_by_status"]["0"] == 0
+
+
+def test_a_refused_token_is_neither_echoed_nor_logged(client, admin_headers, caplog):
+    caplog.set_level("DEBUG")
+    token = "o.refused-" + "s" * 600
+    answer = client.post(f"{BASE}/pushbullet-accounts", headers=admin_headers,
+                         json={"nickname": "a", "phone": "1", "access_token": token, "device_iden": 5})
+    assert answer.status_code == 400
+    too_long = client.post(f"{BASE}/pushbullet-accounts", headers=admin_headers,
+                           json={"nickname": "a", "phone": "1", "access_token": token})
+    assert too_long.status_code == 400 and "longer than" in too_long.json()["detail"]
+    assert token not in answer.text + too_long.text
+    assert not any(token in r.getMessage() for r in caplog.records if r.levelno > 10)

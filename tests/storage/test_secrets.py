@@ -27,3 +27,29 @@ def test_keys_rotate_old_ciphertexts_stay_readable_and_rotate_to_the_new_key():
 
 def test_token_mask_shows_only_the_first_and_last_four_characters():
     assert token_mask("o.AbCdEfGhIjKlMnOpQrStUv9xYz") == "o.Ab****9xYz"
+
+
+def test_rotation_re_encrypts_stored_secrets_and_devices_still_sign_in(client, enrolled, device_post, settings, db):
+    from recon_impl.http.app import create_app
+    from recon_impl.services.context import Actor
+    from recon_impl.services.secrets import rotate_secrets
+    from recon_impl.storage.db import make_engine, make_session_factory, transaction
+
+    device_id, secret = enrolled()
+    new_key = Fernet.generate_key().decode()
+    keys = [new_key] + [k.get_secret_value() for k in settings.secret_keys]
+    engine = make_engine(settings.database_url)
+    with transaction(make_session_factory(engine)) as session:
+        assert rotate_secrets(session, SecretBox(keys), Actor("ops")) == 1
+    engine.dispose()
+    stored = bytes(db.execute("SELECT secret_ciphertext FROM shooter_devices").fetchone()[0])
+    assert SecretBox([new_key]).open(stored) == secret  # readable with the new key alone
+    from pydantic import SecretStr
+
+    only_new = settings.model_copy(update={"secret_keys": [SecretStr(new_key)]})
+    from conftest import signed_headers
+
+    body = b'{"app_version": "1", "last_seq": 0}'
+    answer = create_app(only_new).test_client().post(
+        "/api/shooter/device/heartbeat", content=body, headers=signed_headers(device_id, secret, body))
+    assert answer.status_code == 200 and answer.json()["code"] == 0
