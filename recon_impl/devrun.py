@@ -89,7 +89,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         flush=True,
     )
 
-    recon.run()  # uvicorn returns on Ctrl-C (SIGINT) or SIGTERM
+    try:
+        recon.run()  # returns on SIGTERM; on Ctrl-C uvicorn shuts down, then re-raises it
+    except KeyboardInterrupt:
+        pass
     wallet_server.should_exit = True
     wallet_thread.join(timeout=5)
     return 0

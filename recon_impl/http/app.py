@@ -9,6 +9,7 @@ from typing import Any
 
 import connexion
 import redis
+import yaml
 from connexion.middleware import MiddlewarePosition
 from limits import parse
 from limits.storage import storage_from_string
@@ -91,7 +92,13 @@ def create_app(
         authenticate=_authenticator(deps),
         window_s=settings.signature_window_s,
     )
-    errors.register(app)
+    errors.register(
+        app,
+        errors.route_table(
+            (base, yaml.safe_load((SPECS / name).read_text(encoding="utf-8")))
+            for name, base in (("recon-internal.yaml", INTERNAL_BASE), ("shooter-device.yaml", DEVICE_BASE))
+        ),
+    )
     return app
 
 

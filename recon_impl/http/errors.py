@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
+from typing import Any
 
 from connexion import ConnexionMiddleware
 from connexion.exceptions import ProblemException
@@ -42,6 +45,39 @@ DOMAIN_ERRORS: dict[type[errors.ReconError], tuple[int, str, str, int]] = {
 }
 
 
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# (full path pattern, value of ``Allow``) for every path the specs declare.
+Routes = list[tuple[re.Pattern[str], str]]
+
+
+def route_table(apis: Iterable[tuple[str, Mapping[str, Any]]]) -> Routes:
+    """The methods of every declared path, from ``(base path, spec)`` pairs.
+
+    A 405 must list every method of the resource. Connexion adds one Starlette route per
+    operation, and Starlette's 405 names only the methods of the first route whose path
+    matched (``GET /templates`` hides ``POST /templates``), so ``Allow`` is rebuilt from this.
+    """
+    routes: Routes = []
+    for base_path, spec in apis:
+        for path, item in spec.get("paths", {}).items():
+            methods = {method.upper() for method in item if method in HTTP_METHODS}
+            if "GET" in methods:
+                methods.add("HEAD")  # Starlette answers HEAD wherever GET is routed
+            pattern = "".join(
+                "[^/]+" if part.startswith("{") else re.escape(part)
+                for part in re.split(r"(\{[^}/]+\})", base_path + path)
+            )
+            routes.append((re.compile(pattern), ", ".join(sorted(methods))))
+    return routes
+
+
+def _allow(routes: Routes, path: str) -> str | None:
+    for pattern, allow in routes:
+        if pattern.fullmatch(path):
+            return allow
+    return None
+
+
 def is_device_path(path: str) -> bool:
     return path == DEVICE_PREFIX or path.startswith(DEVICE_PREFIX + "/")
 
@@ -70,12 +106,16 @@ def on_domain_error(request: ConnexionRequest, exc: Exception) -> ConnexionRespo
     return problem(status=status, title=title, detail=exc.detail, type=type_)
 
 
-def on_http_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+def on_http_error(
+    request: ConnexionRequest, exc: Exception, routes: Routes | None = None
+) -> ConnexionResponse:
     """Connexion's routing/security/validation errors, with their headers (``Allow`` on 405)."""
     assert isinstance(exc, HTTPException)
     status = exc.status_code
     detail = getattr(exc, "detail", None) or ""
     headers = dict(exc.headers or {})
+    if status == 405:
+        headers["Allow"] = _allow(routes or [], request.url.path) or headers.get("Allow", "")
     if is_device_path(request.url.path):
         code = env.UNAUTHORIZED if status == 401 else env.INVALID
         return device_error(status, code, str(detail) or "invalid request", headers)
@@ -98,9 +138,15 @@ def _title(status: int) -> str:
         return "Error"
 
 
-def register(app: ConnexionMiddleware) -> None:
+def register(app: ConnexionMiddleware, routes: Routes | None = None) -> None:
+    """Install the handlers; ``routes`` (see ``route_table``) corrects ``Allow`` on a 405."""
+    table = routes or []
+
+    def on_connexion_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        return on_http_error(request, exc, table)
+
     for exc_class in DOMAIN_ERRORS:
         app.add_error_handler(exc_class, on_domain_error)
-    app.add_error_handler(ProblemException, on_http_error)
-    app.add_error_handler(HTTPException, on_http_error)
+    app.add_error_handler(ProblemException, on_connexion_error)
+    app.add_error_handler(HTTPException, on_connexion_error)
     app.add_error_handler(Exception, on_unexpected)

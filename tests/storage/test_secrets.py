@@ -29,7 +29,9 @@ def test_token_mask_shows_only_the_first_and_last_four_characters():
     assert token_mask("o.AbCdEfGhIjKlMnOpQrStUv9xYz") == "o.Ab****9xYz"
 
 
-def test_rotation_re_encrypts_stored_secrets_and_devices_still_sign_in(client, enrolled, device_post, settings, db):
+def test_rotation_re_encrypts_stored_secrets_and_devices_still_sign_in(
+    client, enrolled, device_post, settings, db
+):
     from recon_impl.http.app import create_app
     from recon_impl.services.context import Actor
     from recon_impl.services.secrets import rotate_secrets
@@ -50,6 +52,9 @@ def test_rotation_re_encrypts_stored_secrets_and_devices_still_sign_in(client, e
     from conftest import signed_headers
 
     body = b'{"app_version": "1", "last_seq": 0}'
-    answer = create_app(only_new).test_client().post(
-        "/api/shooter/device/heartbeat", content=body, headers=signed_headers(device_id, secret, body))
+    answer = (
+        create_app(only_new)
+        .test_client()
+        .post("/api/shooter/device/heartbeat", content=body, headers=signed_headers(device_id, secret, body))
+    )
     assert answer.status_code == 200 and answer.json()["code"] == 0

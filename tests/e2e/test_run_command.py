@@ -1,0 +1,60 @@
+"""The README's run command starts recon_service and the wallet double, and stops on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+from conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, deadline_s: float = 60.0) -> httpx.Response:
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_run_command_serves_both_specs_their_swagger_ui_and_stops_cleanly_on_ctrl_c(stores):
+    port, wallet_port = free_port(), free_port()
+    env = {**os.environ, "RECON_DATABASE_URL": stores[0], "RECON_REDIS_URL": stores[1]}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "recon_impl.devrun", "--port", str(port), "--wallet-port", str(wallet_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert wait_for(f"{base}/internal/recon/v1/health").json()["status"] == "ok"
+        for spec in ("/internal/recon/v1", "/api/shooter"):
+            assert httpx.get(f"{base}{spec}/ui/").status_code == 200
+            assert httpx.get(f"{base}{spec}/openapi.json").json()["openapi"].startswith("3.0")
+        counts = httpx.get(
+            f"http://127.0.0.1:{wallet_port}/wallet/v1/pending-counts",
+            headers={"Authorization": "Bearer wallet-dev-token"},
+        ).json()
+        assert counts["recharge_pending_cnt"] >= 1
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert f"{base}/internal/recon/v1/ui/" in output and f"{base}/api/shooter/ui/" in output
