@@ -9,6 +9,7 @@ served on loopback until Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import threading
@@ -89,10 +90,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         flush=True,
     )
 
-    try:
-        recon.run()  # returns on SIGTERM; on Ctrl-C uvicorn shuts down, then re-raises it
-    except KeyboardInterrupt:
-        pass
+    # Returns on SIGTERM; on Ctrl-C uvicorn shuts down first, then re-raises the interrupt.
+    with contextlib.suppress(KeyboardInterrupt):
+        recon.run()
     wallet_server.should_exit = True
     wallet_thread.join(timeout=5)
     return 0
