@@ -22,6 +22,7 @@ from infra.doubles.wallet import create_app as create_wallet
 from infra.doubles.wallet import seed_demo, state_of
 from recon_impl.embedded import ensure_servers
 from recon_impl.http.app import DEVICE_BASE, INTERNAL_BASE, create_app
+from recon_impl.logs import configure_logging
 from recon_impl.settings import Settings, get_settings
 from recon_impl.storage.migrate import upgrade
 
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8700, help="recon_service port")
     parser.add_argument("--wallet-port", type=int, default=8791, help="wallet double port")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
 
     settings = get_settings()
     servers = ensure_servers(settings.database_url, settings.redis_url, settings.data_dir)

@@ -20,6 +20,7 @@ from recon_impl.http import auth, errors
 from recon_impl.http.deps import EXTENSION, Deps
 from recon_impl.http.middleware import BodyLimit, DeviceGate
 from recon_impl.http.validation import VALIDATORS
+from recon_impl.logs import RequestId
 from recon_impl.security import SecretBox, secret_equals, signature_matches
 from recon_impl.services import devices
 from recon_impl.services.sms import OrderReader
@@ -83,6 +84,7 @@ def create_app(
     }
     app.add_api("recon-internal.yaml", base_path=INTERNAL_BASE, name="internal", **options)
     app.add_api("shooter-device.yaml", base_path=DEVICE_BASE, name="device", **options)
+    app.add_middleware(RequestId, MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(BodyLimit, MiddlewarePosition.BEFORE_SECURITY, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         DeviceGate,

@@ -47,7 +47,7 @@ def actor() -> Actor:
     headers = flask.request.headers
     return Actor(
         name=headers.get("X-Actor") or "unknown",
-        request_id=headers.get("X-Request-Id") or str(uuid.uuid4()),
+        request_id=headers.get("X-Request-Id") or uuid.uuid4().hex,
     )
 
 

@@ -494,3 +494,31 @@ def test_a_refused_token_is_neither_echoed_nor_logged(client, admin_headers, cap
     assert too_long.status_code == 400 and "longer than" in too_long.json()["detail"]
     assert token not in answer.text + too_long.text
     assert not any(token in r.getMessage() for r in caplog.records if r.levelno > 10)
+
+
+def test_the_callers_request_id_is_echoed_and_recorded_with_the_audit_row(client, admin_headers, db):
+    answer = client.post(f"{BASE}/whitelist", json={"phone": "ACB"}, headers={**admin_headers, "X-Request-Id": "edge-42"})
+    assert answer.headers["X-Request-Id"] == "edge-42"
+    assert db.execute("SELECT request_id FROM audit_log").fetchone() == ("edge-42",)
+    generated = client.get(f"{BASE}/health").headers["X-Request-Id"]
+    assert len(generated) == 32
+    unsafe = client.get(f"{BASE}/health", headers={"X-Request-Id": "bad id\nwith newline"}).headers["X-Request-Id"]
+    assert unsafe != "bad id\nwith newline" and len(unsafe) == 32
+
+
+def test_log_lines_are_json_with_the_request_id():
+    import json
+    import logging
+
+    from recon_impl.logs import JsonFormatter, request_id_var
+
+    token = request_id_var.set("req-7")
+    try:
+        record = logging.LogRecord("recon", logging.INFO, __file__, 1, "stored %s sms", (3,), None)
+        from recon_impl.logs import RequestIdFilter
+
+        RequestIdFilter().filter(record)
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        request_id_var.reset(token)
+    assert line["msg"] == "stored 3 sms" and line["request_id"] == "req-7" and line["level"] == "INFO"
