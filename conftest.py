@@ -22,7 +22,9 @@ from recon_impl.settings import Settings
 from recon_impl.storage.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent
-TEST_REDIS_DB = 15
+# A Redis database per run (by pid), so that concurrent test runs on one server do not flush
+# each other; 0 is left to the application.
+TEST_REDIS_DB = 1 + os.getpid() % 15
 SERVICE_TOKEN = "test-service-token"
 ENROLL_KEY = "test-enroll-key"
 TABLES = (
