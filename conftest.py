@@ -5,70 +5,27 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 import redis
-from sqlalchemy.engine import make_url
 
 from recon_impl.embedded import ensure_servers
-from recon_impl.security import device_signature
 from recon_impl.settings import Settings
 from recon_impl.storage.migrate import upgrade
-
-ROOT = Path(__file__).resolve().parent
-# A Redis database per run (by pid), so that concurrent test runs on one server do not flush
-# each other; 0 is left to the application.
-TEST_REDIS_DB = 1 + os.getpid() % 15
-SERVICE_TOKEN = "test-service-token"
-ENROLL_KEY = "test-enroll-key"
-TABLES = (
-    "sms",
-    "audit_log",
-    "outbox",
-    "idempotency_keys",
-    "worker_leases",
-    "source_cursors",
-    "shooter_devices",
-    "pushbullet_accounts",
-    "templates",
-    "whitelist",
+from testkit import (
+    ENROLL_KEY,
+    ROOT,
+    SERVICE_TOKEN,
+    TABLES,
+    drop_database,
+    fresh_database,
+    per_run_redis_url,
+    signed_headers,
 )
-
-
-def _test_database(server_url: str, prefix: str = "recon_test") -> str:
-    """A fresh database for this run, beside whatever the server already holds."""
-    url = make_url(server_url.replace("postgresql+psycopg", "postgresql"))
-    name = f"{prefix}_{os.getpid()}"
-    admin = url.set(database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = parsed.set(database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-
-
-def _test_redis(url: str) -> str:
-    if url.startswith("unix://"):
-        return f"{url.split('?', maxsplit=1)[0]}?db={TEST_REDIS_DB}"
-    return make_url_redis_db(url, TEST_REDIS_DB)
-
-
-def make_url_redis_db(url: str, db: int) -> str:
-    scheme, rest = url.split("://", 1)
-    host = rest.split("/", 1)[0]
-    return f"{scheme}://{host}/{db}"
 
 
 @pytest.fixture(scope="session")
@@ -79,10 +36,10 @@ def stores() -> Iterator[tuple[str, str]]:
         os.environ.get("RECON_REDIS_URL"),
         str(ROOT / ".data" / "test"),
     )
-    database_url = _test_database(servers.database_url)
+    database_url = fresh_database(servers.database_url)
     upgrade(database_url)
-    yield database_url, _test_redis(servers.redis_url)
-    _drop_database(database_url)
+    yield database_url, per_run_redis_url(servers.redis_url)
+    drop_database(database_url)
     servers.stop()
 
 
@@ -171,19 +128,6 @@ def db(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
 def rds(settings: Settings) -> redis.Redis:
     assert settings.redis_url is not None
     return redis.Redis.from_url(settings.redis_url, decode_responses=True)
-
-
-Signer = Callable[..., dict[str, str]]
-
-
-def signed_headers(device_id: str, secret: str, body: bytes, *, stamp: int | None = None) -> dict[str, str]:
-    ts = str(int(time.time()) if stamp is None else stamp)
-    return {
-        "Content-Type": "application/json",
-        "X-Device-Id": device_id,
-        "X-Timestamp": ts,
-        "X-Signature": device_signature(secret, ts.encode(), body),
-    }
 
 
 @pytest.fixture

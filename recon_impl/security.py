@@ -48,8 +48,9 @@ def signature_matches(secret: str, timestamp: bytes, body: bytes, presented: str
 
 
 def token_mask(token: str) -> str:
-    """First 4 and last 4 characters joined by ``****`` (contract section 3)."""
-    return f"{token[:4]}****{token[-4:]}"
+    """First 4 and last 4 characters joined by ``****`` (contract section 3). A NUL, which a
+    PostgreSQL text column cannot hold, shows as U+FFFD (the token itself is stored encrypted)."""
+    return f"{token[:4]}****{token[-4:]}".replace("\x00", "\ufffd")
 
 
 def token_fingerprint(token: str) -> str:

@@ -98,7 +98,7 @@ def get_template(session: Session, template_id: int) -> Template:
 
 
 def create_template(session: Session, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
-    template_syntax.check_content(body["content"])
+    template_syntax.check_new_content(body["content"])
     template_syntax.check_time_zone(body.get("tz"))
     row = Template(
         bank_code=body["bank_code"],

@@ -24,6 +24,7 @@ MAX_SENDER = 64
 MAX_CONTENT = 4000
 EARLIEST_RECEIVED = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
+NUL, REPLACEMENT = "\x00", "\ufffd"
 
 
 def live_device(session: Session, device_id: str) -> ShooterDevice | None:
@@ -50,16 +51,21 @@ def register(session: Session, box: SecretBox, body: dict[str, Any]) -> str:
             session.flush()
     except IntegrityError as exc:
         raise Duplicate(f"device_id {body['device_id']} is already registered") from exc
-    actor = Actor(f"device:{row.device_id}")
     audit(
         session,
-        actor,
+        device_actor(row),
         "device.register",
         "shooter_device",
         row.id,
         after=device_view(row, utcnow(), 0),
     )
     return secret
+
+
+def device_actor(device: ShooterDevice) -> Actor:
+    """The audit actor of a phone's own actions: its numeric id, which always fits the actor column
+    (a ``device_id`` may be 128 characters long)."""
+    return Actor(f"device:{device.id}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +88,11 @@ def _checked(raw: dict[str, Any], now: datetime) -> _Message:
     """Validate one message on its own; a bad one is kept with the reason it is invalid."""
     sender, content = str(raw["sender"]).strip(), str(raw["content"])
     problem = None
-    if not sender:
+    if NUL in sender or NUL in content:
+        # PostgreSQL text cannot hold U+0000: keep the message, marked invalid, NUL replaced.
+        problem = "sender or content contains a NUL character"
+        sender, content = sender.replace(NUL, REPLACEMENT), content.replace(NUL, REPLACEMENT)
+    elif not sender:
         problem = "empty sender"
     elif len(sender) > MAX_SENDER:
         problem = f"sender longer than {MAX_SENDER}"
@@ -114,7 +124,7 @@ def report_sms(session: Session, device: ShooterDevice, messages: Sequence[dict[
     known: dict[str, list[Sms]] = {}
     for row in session.scalars(select(Sms).where(Sms.source == "shooter", Sms.source_id.in_(keys))):
         known.setdefault(row.source_id, []).append(row)
-    actor = Actor(f"device:{device.device_id}")
+    actor = device_actor(device)
     accepted = duplicates = 0
     for message in batch:
         source_id = f"{device.id}:{message.seq}"

@@ -11,7 +11,7 @@ import time
 
 import httpx
 
-from conftest import ROOT
+from testkit import ROOT
 
 
 def free_port() -> int:

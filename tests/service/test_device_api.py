@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from conftest import ENROLL_KEY
+from testkit import ENROLL_KEY
 
 REGISTER = "/api/shooter/device/register"
 REPORT = "/api/shooter/sms/report"
@@ -181,7 +181,7 @@ def test_bad_signature_stale_timestamp_and_unknown_device_are_http_401_code_401(
 
 
 def test_a_signature_over_other_bytes_than_the_body_sent_is_refused(client, enrolled):
-    from conftest import signed_headers
+    from testkit import signed_headers
 
     device_id, secret = enrolled()
     headers = signed_headers(device_id, secret, b'{"app_version":"1","last_seq":1}')
@@ -234,3 +234,10 @@ def test_an_oversized_device_body_is_code_1001_and_nothing_is_stored(enrolled, d
     answer = device_post(REPORT, device_id, secret, big)
     assert answer.status_code == 200 and answer.json()["code"] == 1001
     assert db.execute("SELECT count(*) FROM sms").fetchone()[0] == 0
+
+
+def test_a_lone_surrogate_in_a_device_body_is_code_1001_not_a_server_fault(enrolled, device_post):
+    device_id, secret = enrolled()
+    raw = b'{"messages": [{"seq": 1, "sender": "VCB", "content": "\\ud800", "received_at": 1}]}'
+    answer = device_post(REPORT, device_id, secret, raw)
+    assert answer.status_code == 200 and answer.json()["code"] == 1001

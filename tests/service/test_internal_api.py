@@ -113,6 +113,8 @@ def test_template_add_refuses_bad_content_with_a_clear_message(client, admin_hea
         (json.dumps({"phone": 5}).encode(), "application/json"),
         (json.dumps({"phone": "1", "unknown": 1}).encode(), "application/json"),
         (b"", "application/json"),
+        (b'{"phone": "\\ud800"}', "application/json"),
+        (b'{"phone": "1", "remark": "a\\u0000b"}', "application/json"),
     ],
 )
 def test_client_mistakes_are_400_problems_never_500(client, admin_headers, raw, content_type):

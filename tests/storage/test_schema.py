@@ -26,16 +26,16 @@ def test_models_and_migrations_agree(stores):
 
 
 def test_migrations_downgrade_to_base_and_upgrade_again(stores):
-    from conftest import _drop_database, _test_database
     from recon_impl.storage.migrate import downgrade, upgrade
+    from testkit import drop_database, fresh_database
 
-    url = _test_database(stores[0], prefix="recon_scratch")
+    url = fresh_database(stores[0], prefix="recon_scratch")
     try:
         upgrade(url)
         downgrade(url, "base")
         upgrade(url)
     finally:
-        _drop_database(url)
+        drop_database(url)
 
 
 def test_the_audit_log_refuses_update_and_delete(db):

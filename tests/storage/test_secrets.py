@@ -49,7 +49,7 @@ def test_rotation_re_encrypts_stored_secrets_and_devices_still_sign_in(
     from pydantic import SecretStr
 
     only_new = settings.model_copy(update={"secret_keys": [SecretStr(new_key)]})
-    from conftest import signed_headers
+    from testkit import signed_headers
 
     body = b'{"app_version": "1", "last_seq": 0}'
     answer = (

@@ -224,6 +224,15 @@ def upgrade() -> None:
     op.create_table(
         "sms",
         sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "search_text",
+            sa.Text(),
+            sa.Computed(
+                "lower(content || chr(31) || sender || chr(31) || coalesce(payer_name, ''))",
+                persisted=True,
+            ),
+            nullable=False,
+        ),
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.Column("source_id", sa.String(length=255), nullable=False),
         sa.Column("copy_no", sa.SmallInteger(), server_default=sa.text("0"), nullable=False),
@@ -300,7 +309,7 @@ def upgrade() -> None:
         unique=False,
         postgresql_where=sa.text("fingerprint IS NOT NULL"),
     )
-    op.create_index("ix_sms_received_at", "sms", ["received_at"], unique=False)
+    op.create_index("ix_sms_received_at_id", "sms", ["received_at", "id"], unique=False)
     op.create_index(
         "ix_sms_shooter_seq",
         "sms",
@@ -336,7 +345,7 @@ def downgrade() -> None:
         table_name="sms",
         postgresql_where=sa.text("shooter_device_id IS NOT NULL"),
     )
-    op.drop_index("ix_sms_received_at", table_name="sms")
+    op.drop_index("ix_sms_received_at_id", table_name="sms")
     op.drop_index(
         "ix_sms_fingerprint", table_name="sms", postgresql_where=sa.text("fingerprint IS NOT NULL")
     )
@@ -389,11 +398,7 @@ def downgrade() -> None:
     op.drop_table("audit_log")
 
 
-TRGM_INDEXES = {
-    "ix_sms_trgm_content": "content",
-    "ix_sms_trgm_sender": "sender",
-    "ix_sms_trgm_payer_name": "payer_name",
-}
+TRGM_INDEXES = {"ix_sms_trgm_search_text": "search_text"}
 
 
 def _create_extras() -> None:
@@ -422,8 +427,9 @@ def _create_extras() -> None:
             FOR EACH ROW EXECUTE FUNCTION outbox_notify();
         """
     )
-    # Keyword search: trigram indexes where pg_trgm is available (Debian's PostgreSQL has it,
-    # the embedded pgserver does not); without it the keyword filter still works, unindexed.
+    # Keyword search: a trigram index on sms.search_text where pg_trgm is available (Debian's
+    # PostgreSQL has it, the embedded pgserver does not); without it the keyword filter still
+    # works, unindexed.
     bind = op.get_bind()
     available = bind.execute(
         sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
