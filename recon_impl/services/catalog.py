@@ -1,4 +1,4 @@
-"""Pushbullet accounts, templates and the whitelist: create, read, list, soft-delete."""
+"""Pushbullet accounts and the whitelist: create, read, list, soft-delete."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from recon_impl.domain import template_syntax
 from recon_impl.domain.errors import Duplicate, InvalidInput, NotFound
 from recon_impl.domain.normalize import normalize_phone
 from recon_impl.security import SecretBox, token_fingerprint, token_mask
 from recon_impl.services.context import Actor
 from recon_impl.services.journal import audit
 from recon_impl.services.paging import Page, paginate
-from recon_impl.services.views import pushbullet_view, template_view, utcnow, whitelist_view
-from recon_impl.storage.models import Base, PushbulletAccount, Template, WhitelistEntry
+from recon_impl.services.views import pushbullet_view, utcnow, whitelist_view
+from recon_impl.storage.models import Base, PushbulletAccount, WhitelistEntry
 
 MAX_TOKEN = 512
 
@@ -80,47 +79,6 @@ def create_account(session: Session, box: SecretBox, actor: Actor, body: dict[st
 def delete_account(session: Session, actor: Actor, account_id: int) -> None:
     row = get_account(session, account_id)
     _soft_delete(session, actor, row, "pushbullet_account", pushbullet_view(row, utcnow()))
-
-
-# Templates -------------------------------------------------------------------------------------
-
-
-def list_templates(session: Session, page: int, page_size: int, bank_code: str | None) -> Page[Any]:
-    query = select(Template).where(Template.deleted_at.is_(None))
-    if bank_code is not None:
-        query = query.where(Template.bank_code == bank_code)
-    return paginate(session, query.order_by(Template.id.desc()), page, page_size)
-
-
-def get_template(session: Session, template_id: int) -> Template:
-    row: Template = _live(session, Template, template_id, "template")
-    return row
-
-
-def create_template(session: Session, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
-    template_syntax.check_new_content(body["content"])
-    template_syntax.check_time_zone(body.get("tz"))
-    row = Template(
-        bank_code=body["bank_code"],
-        sender=body["sender"],
-        content=body["content"],
-        type=body["type"],
-        decimal_sep=body.get("decimal_sep") or ".",
-        time_format=body.get("time_format"),
-        tz=body.get("tz"),
-        status=1,
-        sample=body.get("sample"),
-    )
-    session.add(row)
-    session.flush()
-    view = template_view(row)
-    audit(session, actor, "template.add", "template", row.id, after=view)
-    return view
-
-
-def delete_template(session: Session, actor: Actor, template_id: int) -> None:
-    row = get_template(session, template_id)
-    _soft_delete(session, actor, row, "template", template_view(row))
 
 
 # Whitelist -------------------------------------------------------------------------------------
