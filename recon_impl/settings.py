@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # A development-only Fernet key: local runs work out of the box, production must set its own.
@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     wallet_token: SecretStr = SecretStr("wallet-dev-token")
     wallet_timeout_s: float = 3.0
 
+    pushbullet_api_url: str = "https://api.pushbullet.com"
+    pushbullet_stream_url: str = "wss://stream.pushbullet.com/websocket"
+    pushbullet_sync_interval_s: float = 60.0
+    # Pushbullet end-to-end encryption passwords, each tried in turn (no per-account column yet).
+    pushbullet_e2e_passwords: Annotated[list[SecretStr], NoDecode, BeforeValidator(_split_csv)] = Field(
+        default_factory=list
+    )
+
     max_body_bytes: int = 256 * 1024
     signature_window_s: int = 300
     register_rate_limit: str = "10/minute"
@@ -49,6 +57,16 @@ class Settings(BaseSettings):
     default_tz: str = "Asia/Ho_Chi_Minh"
     db_pool_size: int = 10
     statement_timeout_ms: int = 5000
+
+    # recon_worker runtime: empty worker_id = "<hostname>-<pid>"; health port 0 picks a free one.
+    worker_id: str = ""
+    worker_health_host: str = "127.0.0.1"
+    worker_health_port: int = 8792
+    worker_health_publish_s: float = 5.0  # Redis health hash refresh; its TTL is three times this
+    worker_grace_s: float = 10.0  # shutdown grace before a forced exit
+    worker_hard_limit_factor: float = 3.0  # a loop staler than budget x this makes the process exit
+    worker_lease_s: float = 30.0  # fleet-singleton lease time, renewed every third of it
+    worker_redis_timeout_s: float = 5.0
 
     @field_validator("service_tokens", "enrollment_keys", "secret_keys", mode="before")
     @classmethod

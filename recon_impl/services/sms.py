@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, func, null, select
+from sqlalchemy import ColumnElement, Select, func, null, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.util import AliasedClass
@@ -24,6 +24,8 @@ from recon_impl.storage.models import Sms
 
 NEW, MATCHED, NEED_CHECK, APPROVED, REJECTED, IGNORED, UNMATCHED = range(7)
 REVIEWABLE = frozenset({MATCHED, NEED_CHECK, UNMATCHED})
+# The transaction-scoped advisory lock every writer of order holds takes (see lock_order_holds).
+ORDER_HOLDS_LOCK = 0x5EC0_0001
 # Joins the fields of ``Sms.search_text``; no keyword may contain it.
 SEARCH_SEPARATOR = "\x1f"
 
@@ -134,6 +136,15 @@ def list_sms(session: Session, flt: SmsFilter, page: int, page_size: int) -> Pag
     )
 
 
+def lock_order_holds(session: Session) -> None:
+    """Serialize the writers that give orders to SMS (admin confirm, worker matching).
+
+    Each checks "is this order free?" before it writes; without one lock, two of them could both
+    see it free. The unique index on held orders remains the last guard. Released at commit.
+    """
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ORDER_HOLDS_LOCK})
+
+
 def get_sms(session: Session, sms_id: int, *, lock: bool = False) -> Sms:
     row = session.get(Sms, sms_id, with_for_update=lock)
     if row is None:
@@ -181,6 +192,7 @@ def review_sms(
         target = order_id or row.order_id
         if target is None:
             raise InvalidInput("order_id is required to confirm an SMS that has no matched order")
+        lock_order_holds(session)
         _ensure_order_can_be_held(session, wallet, row, target)
         row.status, row.order_id, row.reason = MATCHED, target, None
     else:

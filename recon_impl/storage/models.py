@@ -207,6 +207,10 @@ class Sms(Base):
     bank_time: Mapped[datetime | None]
     template_id: Mapped[int | None] = mapped_column(ForeignKey("templates.id"))
     fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # The account whose balance chain this SMS continues: "<bank code>|<card tail>" (copies.account_of).
+    account: Mapped[str | None] = mapped_column(String(100))
+    # A proven copy of another channel's SMS (same bank message): linked to it, never matched again.
+    copy_of: Mapped[int | None] = mapped_column(ForeignKey("sms.id"))
     status: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
     reason: Mapped[str | None] = mapped_column(String(32))
     candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
@@ -249,6 +253,16 @@ class Sms(Base):
         Index(
             "ix_sms_fingerprint", "fingerprint", postgresql_where=text("fingerprint IS NOT NULL")
         ),
+        # The previous balance of an account: the newest earlier SMS with a balance, copies excluded.
+        Index(
+            "ix_sms_account_chain",
+            "account",
+            "received_at",
+            "id",
+            postgresql_where=text("account IS NOT NULL AND balance IS NOT NULL AND copy_of IS NULL"),
+        ),
+        # The queue of new work: SMS waiting for their first decision.
+        Index("ix_sms_new", "id", postgresql_where=text("status = 0 AND held = false")),
     )
 
 

@@ -1,0 +1,115 @@
+"""The legacy Redis keys recon keeps up to date during coexistence (legacy contract section 8).
+
+Pure functions over a sync ``redis.Redis`` (either ``decode_responses`` mode); values are decimal
+strings, read back leniently (``"1700000000.0"`` is 1700000000) so a value the old server wrote
+does not break us.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import redis
+
+from recon_impl.services.journal import REFRESH_TOPIC
+
+__all__ = [
+    "HEARTBEAT_TTL_S",
+    "NEED_CHECK_CNT",
+    "REFRESH_CHANNEL",
+    "TELEGRAM_OFFSET",
+    "get_device_heartbeat",
+    "get_need_check_count",
+    "get_pushbullet_ts",
+    "get_telegram_offset",
+    "heartbeat_key",
+    "parse_decimal",
+    "pushbullet_ts_key",
+    "raise_pushbullet_ts",
+    "set_device_heartbeat",
+    "set_need_check_count",
+    "set_telegram_offset",
+]
+
+NEED_CHECK_CNT = "shooter:sms:need_check_cnt"
+TELEGRAM_OFFSET = "telegram:update_offset"
+REFRESH_CHANNEL = REFRESH_TOPIC  # an outbox topic is the channel it is published on
+HEARTBEAT_TTL_S = 86400
+_PUSHBULLET_TS = "pushbullet:last_sms_ts:"
+_HEARTBEAT = "shooter:device:heartbeat:"
+
+# Store ARGV[1] unless the key already holds a larger number; answer what the key holds after.
+# A value that is not a number is replaced: it is no high-water mark at all.
+_RAISE_TO = """
+local current = redis.call('GET', KEYS[1])
+local old = current and tonumber(current)
+if old == nil or tonumber(ARGV[1]) > old then
+    redis.call('SET', KEYS[1], ARGV[1])
+    return ARGV[1]
+end
+return current
+"""
+
+
+def pushbullet_ts_key(device_iden: str) -> str:
+    return _PUSHBULLET_TS + device_iden
+
+
+def heartbeat_key(device_id: str) -> str:
+    return _HEARTBEAT + device_id
+
+
+def parse_decimal(raw: bytes | str | None) -> int | None:
+    """A stored decimal string as an int (fractions dropped); None when absent or not a number."""
+    if raw is None:
+        return None
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    return int(value) if value.is_finite() else None
+
+
+def _get_int(r: redis.Redis, key: str) -> int | None:
+    raw: bytes | str | None = r.get(key)  # type: ignore[assignment]  # sync client
+    return parse_decimal(raw)
+
+
+def get_need_check_count(r: redis.Redis) -> int | None:
+    return _get_int(r, NEED_CHECK_CNT)
+
+
+def set_need_check_count(r: redis.Redis, count: int) -> None:
+    """The number of SMS in status 2; no TTL."""
+    r.set(NEED_CHECK_CNT, int(count))
+
+
+def get_pushbullet_ts(r: redis.Redis, device_iden: str) -> int | None:
+    return _get_int(r, pushbullet_ts_key(device_iden))
+
+
+def raise_pushbullet_ts(r: redis.Redis, device_iden: str, ts: int) -> int:
+    """Raise the device's newest-SMS timestamp to ``ts``, never lowering it (atomic, in Lua);
+    returns the value the key holds afterwards."""
+    result: bytes | str = r.eval(_RAISE_TO, 1, pushbullet_ts_key(device_iden), int(ts))  # type: ignore[assignment]
+    value = parse_decimal(result)
+    return int(ts) if value is None else value
+
+
+def get_telegram_offset(r: redis.Redis) -> int | None:
+    return _get_int(r, TELEGRAM_OFFSET)
+
+
+def set_telegram_offset(r: redis.Redis, offset: int) -> None:
+    """The next ``getUpdates`` offset; a plain set: the database row is the truth it mirrors."""
+    r.set(TELEGRAM_OFFSET, int(offset))
+
+
+def get_device_heartbeat(r: redis.Redis, device_id: str) -> int | None:
+    return _get_int(r, heartbeat_key(device_id))
+
+
+def set_device_heartbeat(r: redis.Redis, device_id: str, unix_s: int) -> None:
+    """A phone's last heartbeat (Unix seconds), kept for a day."""
+    r.set(heartbeat_key(device_id), int(unix_s), ex=HEARTBEAT_TTL_S)
