@@ -50,6 +50,24 @@ class Settings(BaseSettings):
         default_factory=list
     )
 
+    # Telegram ingest: the bot that reads the forwarders' chat. No token = the loop stays idle.
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_bot_token: SecretStr | None = None
+    telegram_chat_ids: Annotated[list[int], NoDecode, BeforeValidator(_split_csv)] = Field(default_factory=list)
+    # Which line of a forwarded post holds the SMS sender (0 = the first); the rest is the text.
+    telegram_sender_line: int = 0
+    telegram_poll_timeout_s: int = 25
+    # Coexistence cutover switch: only one poller per bot may run (the old server's or ours).
+    telegram_poller_enabled: bool = True
+
+    # Matching (recon_impl.domain.matching.MatchConfig) and the order sync with the wallet.
+    match_window_before_s: int = 1800
+    match_window_after_s: int = 300
+    match_margin: float = 1.0
+    unmatched_expiry_s: int = 900
+    order_sync_interval_s: float = 5.0
+    approval_settle_after_s: float = 60.0  # an approval in flight longer than this is settled
+
     max_body_bytes: int = 256 * 1024
     signature_window_s: int = 300
     register_rate_limit: str = "10/minute"

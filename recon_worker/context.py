@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from recon_impl.settings import Settings
 from recon_impl.storage.db import transaction
+from recon_worker.orders import OrderFeed
 
 T = TypeVar("T")
 
@@ -47,6 +48,8 @@ class WorkerContext:
     limiter: trio.CapacityLimiter
     # Set by the outbox relay's waker and by ingest: "new work may be there" for event-driven loops.
     wakeups: dict[str, trio.Event] = field(default_factory=dict)
+    # The wallet's pending orders as this process knows them (order_matching keeps it current).
+    orders: OrderFeed = field(default_factory=OrderFeed)
 
     async def db(self, fn: Callable[[Session], T]) -> T:
         """Run ``fn`` in one committed transaction on a worker thread."""

@@ -64,15 +64,31 @@ class Catalog:
     banks: Mapping[int, str]  # template id -> bank code
 
 
+_TEMPLATES_VERSION = text(
+    "SELECT count(*) || ':' ||"
+    " coalesce(md5(string_agg(concat_ws(':', id, status, deleted_at), ',' ORDER BY id)), '')"
+    " FROM templates"
+)
+_WHITELIST_VERSION = text(
+    "SELECT count(*) || ':' ||"
+    " coalesce(md5(string_agg(concat_ws(':', id, phone, deleted_at), ',' ORDER BY id)), '')"
+    " FROM whitelist"
+)
+
+
+def templates_version(session: Session) -> str:
+    """Changes whenever a template is added, enabled, disabled or deleted."""
+    return str(session.scalar(_TEMPLATES_VERSION))
+
+
+def whitelist_version(session: Session) -> str:
+    """Changes whenever a whitelist entry is added, changed or deleted."""
+    return str(session.scalar(_WHITELIST_VERSION))
+
+
 def catalog_version(session: Session) -> str:
     """Changes whenever a template or whitelist entry is added, changed, enabled or deleted."""
-    statement = text(
-        "SELECT coalesce((SELECT md5(string_agg(concat_ws(':', id, status, deleted_at), ',' ORDER BY id))"
-        " FROM templates), '') || '/' ||"
-        " coalesce((SELECT md5(string_agg(concat_ws(':', id, phone, deleted_at), ',' ORDER BY id))"
-        " FROM whitelist), '')"
-    )
-    return str(session.scalar(statement))
+    return f"{templates_version(session)}/{whitelist_version(session)}"
 
 
 def load_catalog(session: Session, default_tz: str, cached: Catalog | None = None) -> Catalog:
@@ -271,7 +287,7 @@ class _Batch:
             if gap is not None:
                 return Outcome(NEED_CHECK, "balance_gap", remark=gap, **base)  # type: ignore[arg-type]
             return Outcome(IGNORED, "expense", **base)  # type: ignore[arg-type]
-        decision = self.match(row.id, sms)
+        decision = self.match(row.id, sms, parsed.payer_name)
         held_back = None
         if verdict.kind == "suspected":
             suspects = ", ".join(map(str, verdict.suspects))
@@ -304,13 +320,13 @@ class _Batch:
             f" missing {result.missing:+.2f}"
         )
 
-    def match(self, sms_id: int, sms: BankSms) -> Decision:
+    def match(self, sms_id: int, sms: BankSms, payer_name: str | None) -> Decision:
         income = IncomeSms(
             sms_id=sms_id,
             amount=sms.amount,
             received_at=sms.received_at,
             card_tail=sms.card_tail,
-            payer_name=None,
+            payer_name=payer_name,
             bank_time=sms.bank_time,
         )
         return self._decide(income)
@@ -391,8 +407,11 @@ def _apply(session: Session, rows: Sequence[Sms], outcomes: Mapping[int, Outcome
             for row_id, o in outcomes.items()
         ],
     )
-    changed = [o.status for row_id, o in outcomes.items() if o.status != by_id[row_id].status]
-    if any(status in _ANNOUNCED for status in changed):
+    # A change into or out of a shown status (leaving need_check lowers the top bar's count).
+    changed = [
+        (by_id[row_id].status, o.status) for row_id, o in outcomes.items() if o.status != by_id[row_id].status
+    ]
+    if any(old in _ANNOUNCED or new in _ANNOUNCED for old, new in changed):
         announce_refresh(session, "sms_decided")
     return Settled({row_id: o.status for row_id, o in outcomes.items()})
 
@@ -503,7 +522,7 @@ def rematch(
             amount=Decimal(row.amount or 0),
             received_at=unix(row.received_at),
             card_tail=row.card_tail,
-            payer_name=None,
+            payer_name=row.payer_name,
         )
         for row in rows
     }
