@@ -146,9 +146,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         flush=True,
     )
 
-    # Returns on SIGTERM; on Ctrl-C uvicorn shuts down first, then re-raises the interrupt.
+    # uvicorn shuts down on Ctrl-C or SIGTERM, then re-raises the signal to the handler it found:
+    # ours turns SIGTERM into an exception, so the worker and the doubles are stopped below too.
+    signal.signal(signal.SIGTERM, _raise_stop)
     try:
-        with contextlib.suppress(KeyboardInterrupt):
+        with contextlib.suppress(KeyboardInterrupt, _Stop):
             recon.run()
     finally:
         _stop_worker(worker)
@@ -157,6 +159,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         wallet_server.should_exit = True
         wallet_thread.join(timeout=5)
     return 0
+
+
+class _Stop(Exception):
+    """SIGTERM reached the run command."""
+
+
+def _raise_stop(_signum: int, _frame: object) -> None:
+    raise _Stop
 
 
 def _start_worker(settings: Settings, args: argparse.Namespace) -> subprocess.Popen[bytes]:

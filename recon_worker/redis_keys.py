@@ -42,7 +42,8 @@ _HEARTBEAT = "shooter:device:heartbeat:"
 # A value that is not a number is replaced: it is no high-water mark at all.
 _RAISE_TO = """
 local current = redis.call('GET', KEYS[1])
-local old = current and tonumber(current)
+local old = nil
+if current then old = tonumber(current) end
 if old == nil or tonumber(ARGV[1]) > old then
     redis.call('SET', KEYS[1], ARGV[1])
     return ARGV[1]
