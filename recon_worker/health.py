@@ -16,19 +16,19 @@ import sys
 import time
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import redis
 import trio
 
+from recon_impl.services.worker_health import HEALTH_KEY_PREFIX, summarise
 from recon_impl.settings import Settings
 from recon_worker.context import Beat, WorkerContext
 
 __all__ = ["HEALTH_KEY_PREFIX", "Freshness", "LoopFreshness", "publish_health", "serve_health", "summarise"]
 
 log = logging.getLogger("recon.worker.health")
-HEALTH_KEY_PREFIX = "recon:worker:health:"
 _MAX_REQUEST = 8192
 
 
@@ -161,36 +161,6 @@ async def publish_health(ctx: WorkerContext, freshness: Freshness, every_s: floa
                 await ctx.redis_call(lambda rds: rds.delete(HEALTH_KEY_PREFIX + ctx.worker_id))
             except (redis.RedisError, OSError) as exc:
                 log.warning("health hash not removed: %s", type(exc).__name__)
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def summarise(rds: redis.Redis) -> dict[str, Any]:
-    """The fleet's worker health from Redis; not healthy when no worker has published."""
-    workers = []
-    for key in rds.scan_iter(match=HEALTH_KEY_PREFIX + "*", count=100):
-        raw = cast("dict[Any, Any]", rds.hgetall(key))
-        fields = {_text(k): _text(v) for k, v in raw.items()}
-        if not fields:  # expired between SCAN and HGETALL
-            continue
-        workers.append(
-            {
-                "worker_id": fields.get("worker_id", _text(key).removeprefix(HEALTH_KEY_PREFIX)),
-                "healthy": fields.get("healthy") == "1",
-                "published_at": float(fields.get("published_at", "0")),
-                "loops": json.loads(fields.get("loops", "[]")),
-                "standby": json.loads(fields.get("standby", "[]")),
-            }
-        )
-    workers.sort(key=lambda worker: worker["worker_id"])
-    stale = [f"{w['worker_id']}/{loop['name']}" for w in workers for loop in w["loops"] if not loop["fresh"]]
-    return {
-        "healthy": bool(workers) and all(w["healthy"] for w in workers),
-        "workers": workers,
-        "stale_loops": stale,
-    }
 
 
 # -- CLI ---------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from recon_worker.loops.processing import (
     template_parsing,
     whitelist_validation,
 )
+from recon_worker.loops.shooter import EVERY_S as SHOOTER_EVERY_S
+from recon_worker.loops.shooter import shooter_gaps
 from recon_worker.outbox import DEFAULT_RELAY, listen_notifications, outbox_relay
 from recon_worker.pushbullet import (
     RESCAN_S,
@@ -43,6 +45,7 @@ def default_specs(settings: Settings) -> list[LoopSpec]:
         LoopSpec(
             "telegram_ingest", telegram_ingest, 3 * settings.telegram_poll_timeout_s + 30, "telegram_ingest"
         ),
+        LoopSpec("shooter_gaps", shooter_gaps, 3 * SHOOTER_EVERY_S + 30),
         LoopSpec("sms_id_sync", sms_id_sync, 180.0),
         LoopSpec("whitelist_validation", whitelist_validation, 6 * WATCH_S + 30),
         LoopSpec("template_parsing", template_parsing, 6 * WATCH_S + 30),

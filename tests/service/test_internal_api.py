@@ -19,7 +19,29 @@ def order_id() -> str:
 def test_health_needs_no_token_and_reports_both_stores(client):
     answer = client.get(f"{BASE}/health")
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert answer.json() == {
+        "status": "ok",
+        "database": "ok",
+        "redis": "ok",
+        "worker": {"status": "absent", "workers": 0, "stale_loops": []},
+    }
+
+
+def test_health_summarises_the_freshness_the_workers_publish_without_failing_readiness(client, settings):
+    """A stale loop in one worker shows as worker status stale with its name; recon stays ready."""
+    import redis
+
+    from recon_worker.health import write_health
+
+    rds = redis.Redis.from_url(settings.redis_url)
+    fresh = {"name": "order_matching", "age_s": 1.0, "budget_s": 60.0, "fresh": True}
+    write_health(rds, {"worker_id": "w1", "healthy": True, "loops": [fresh], "standby": []}, ttl_s=30)
+    assert client.get(f"{BASE}/health").json()["worker"] == {"status": "ok", "workers": 1, "stale_loops": []}
+    stale = {**fresh, "name": "telegram_ingest", "age_s": 400.0, "fresh": False}
+    write_health(rds, {"worker_id": "w2", "healthy": False, "loops": [fresh, stale], "standby": []}, ttl_s=30)
+    answer = client.get(f"{BASE}/health")
+    assert answer.status_code == 200
+    assert answer.json()["worker"] == {"status": "stale", "workers": 2, "stale_loops": ["w2/telegram_ingest"]}
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic x"}])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from recon_impl.http.deps import Reply, deps, ok, unit_of_work
-from recon_impl.services import sms
+from recon_impl.services import sms, worker_health
 
 
 def get_stats() -> Reply:
@@ -22,7 +22,20 @@ def get_stats() -> Reply:
 def health() -> Reply:
     checks = {"database": _probe_database(), "redis": _probe_redis()}
     healthy = all(state == "ok" for state in checks.values())
-    return ok({"status": "ok" if healthy else "down", **checks}, 200 if healthy else 503)
+    body = {"status": "ok" if healthy else "down", **checks, "worker": _worker_freshness()}
+    return ok(body, 200 if healthy else 503)
+
+
+def _worker_freshness() -> dict[str, object]:
+    try:
+        fleet = worker_health.summarise(deps().redis)
+    except Exception:
+        return {"status": "unknown", "workers": 0, "stale_loops": []}
+    if not fleet["workers"]:
+        status = "absent"
+    else:
+        status = "ok" if fleet["healthy"] else "stale"
+    return {"status": status, "workers": len(fleet["workers"]), "stale_loops": fleet["stale_loops"]}
 
 
 def _probe_database() -> str:
