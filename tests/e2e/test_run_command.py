@@ -1,4 +1,5 @@
-"""The README's run command starts recon_service and the wallet double, and stops on Ctrl-C."""
+"""The README's run command starts recon_service, the worker, the doubles and the demo traffic,
+and stops all of it on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -32,10 +33,14 @@ def wait_for(url: str, deadline_s: float = 60.0) -> httpx.Response:
 
 
 def test_run_command_serves_both_specs_their_swagger_ui_and_stops_cleanly_on_ctrl_c(stores):
-    port, wallet_port = free_port(), free_port()
+    """Both specs and their UIs are served, the worker is healthy, demo SMS get matched, Ctrl-C ends all."""
+    port, wallet_port, health_port = free_port(), free_port(), free_port()
     env = {**os.environ, "RECON_DATABASE_URL": stores[0], "RECON_REDIS_URL": stores[1]}
     process = subprocess.Popen(
-        [sys.executable, "-m", "recon_impl.devrun", "--port", str(port), "--wallet-port", str(wallet_port)],
+        [
+            sys.executable, "-m", "recon_impl.devrun", "--port", str(port), "--wallet-port", str(wallet_port),
+            "--worker-health-port", str(health_port), "--demo-every", "0.5",
+        ],  # fmt: skip
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -53,8 +58,22 @@ def test_run_command_serves_both_specs_their_swagger_ui_and_stops_cleanly_on_ctr
             headers={"Authorization": "Bearer wallet-dev-token"},
         ).json()
         assert counts["recharge_pending_cnt"] >= 1
+        auth = {"Authorization": "Bearer recon-dev-service-token"}
+        deadline = time.monotonic() + 60  # a deadline, not a speed claim
+        while True:
+            matched = httpx.get(f"{base}/internal/recon/v1/sms", params={"status": 1}, headers=auth).json()
+            try:  # the worker is a process of its own: its port opens a little later
+                healthy = httpx.get(f"http://127.0.0.1:{health_port}/health", timeout=5).status_code == 200
+            except httpx.TransportError:
+                healthy = False
+            sources = {item["source"] for item in matched["items"]}
+            if healthy and sources == {"shooter", "pushbullet", "telegram"}:
+                break
+            assert time.monotonic() < deadline, (healthy, matched)
+            time.sleep(0.5)
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
+    assert "worker" in output and "stopped" in output, output
     assert f"{base}/internal/recon/v1/ui/" in output and f"{base}/api/shooter/ui/" in output

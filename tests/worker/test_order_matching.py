@@ -423,3 +423,41 @@ async def test_two_workers_on_one_database_decide_every_sms_exactly_once(
         "SELECT order_id, count(*) FROM sms WHERE status IN (1, 3) GROUP BY order_id HAVING count(*) > 1"
     ).fetchall()
     assert holders == []
+
+
+@pytest.mark.trio
+async def test_sms_a_phone_sent_before_it_was_trusted_are_parsed_then_sent_to_a_person_as_pre_trust(
+    ctx: WorkerContext, wallet: tuple[str, WalletState], db: psycopg.Connection[Any]
+) -> None:
+    """Held while untrusted; after trust they are parsed (amount read) but never matched."""
+    from recon_impl.security import SecretBox
+    from recon_impl.services.devices import live_device, register, report_sms, set_trust
+
+    wallet[1].add_order("R-1", "330000")
+    await ctx.db(with_catalog)
+    box = SecretBox([k.get_secret_value() for k in ctx.settings.secret_keys])
+    body = {"device_id": "phone-a", "name": "p", "phone": "849", "app_version": "1"}
+    await ctx.db(lambda s: register(s, box, body))
+
+    def send(session: Session) -> None:
+        phone = live_device(session, "phone-a")
+        assert phone is not None
+        now = int(datetime.now(UTC).timestamp())
+        report_sms(
+            session, phone, [{"seq": 1, "sender": "VCB", "content": sms_text("330,000"), "received_at": now}]
+        )
+
+    await ctx.db(send)
+    sms_id = int(db.execute("SELECT id FROM sms WHERE source = 'shooter'").fetchone()[0])  # type: ignore[index]
+    async with running(ctx, order_matching):
+        ctx.wake(SMS_TOPIC)
+        await trio.sleep(0.5)
+        assert row(db, sms_id)["status"] == 0  # held back: the phone is not trusted
+        phone_pk = int(db.execute("SELECT id FROM shooter_devices").fetchone()[0])  # type: ignore[index]
+        await ctx.db(lambda s: set_trust(s, ADMIN, phone_pk, 1, 180))
+        ctx.wake(SMS_TOPIC)
+        await until(lambda: row(db, sms_id)["status"] == 2)
+    got = row(db, sms_id)
+    assert got["reason"] == "pre_trust"
+    assert got["amount"] == "330000.00"
+    assert got["order_id"] is None
