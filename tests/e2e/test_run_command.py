@@ -36,11 +36,9 @@ def test_run_command_serves_both_specs_their_swagger_ui_and_stops_cleanly_on_ctr
     """Both specs and their UIs are served, the worker is healthy, demo SMS get matched, Ctrl-C ends all."""
     port, wallet_port, health_port = free_port(), free_port(), free_port()
     env = {**os.environ, "RECON_DATABASE_URL": stores[0], "RECON_REDIS_URL": stores[1]}
+    ports = ["--port", str(port), "--wallet-port", str(wallet_port), "--worker-health-port", str(health_port)]
     process = subprocess.Popen(
-        [
-            sys.executable, "-m", "recon_impl.devrun", "--port", str(port), "--wallet-port", str(wallet_port),
-            "--worker-health-port", str(health_port), "--demo-every", "0.5",
-        ],  # fmt: skip
+        [sys.executable, "-m", "recon_impl.devrun", *ports, "--demo-every", "0.5"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
