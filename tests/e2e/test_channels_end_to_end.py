@@ -80,12 +80,13 @@ def system(settings: Settings) -> Iterator[dict[str, Any]]:
     stop_wallet()
 
 
-def demo_sms(database_url: str) -> list[tuple[str, str, str, int]]:
+def demo_sms(database_url: str) -> list[tuple[int, str, str, str, int]]:
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
-            "SELECT source, order_id, content, status FROM sms WHERE content LIKE '%chuyen tien D%' ORDER BY id"
+            "SELECT id, source, order_id, content, status FROM sms WHERE content LIKE '%chuyen tien D%'"
+            " ORDER BY id"
         ).fetchall()
-    return [(str(s), str(o), str(c), int(st)) for s, o, c, st in rows]
+    return [(int(i), str(s), str(o), str(c), int(st)) for i, s, o, c, st in rows]
 
 
 @pytest.mark.trio
@@ -112,7 +113,7 @@ async def test_an_sms_through_each_channel_is_matched_to_the_order_it_pays_exact
                 await trio.to_thread.run_sync(traffic.send, n)
 
             def done() -> bool:
-                return sum(1 for row in demo_sms(settings.database_url or "") if row[3] == 1) >= 3
+                return sum(1 for row in demo_sms(settings.database_url or "") if row[4] == 1) >= 3
 
             with trio.fail_after(60):  # a deadline, not a speed claim
                 while not done():
@@ -124,8 +125,14 @@ async def test_an_sms_through_each_channel_is_matched_to_the_order_it_pays_exact
     finally:
         close_context(ctx)
     rows = demo_sms(settings.database_url)
-    assert sorted(row[0] for row in rows) == ["pushbullet", "shooter", "telegram"]
-    for source, order_id, content, status in rows:
+    assert sorted(row[1] for row in rows) == ["pushbullet", "shooter", "telegram"]
+    api = system["endpoints"]
+    for sms_id, source, order_id, content, status in rows:
         assert status == 1, (source, content)
         assert content.endswith(f"chuyen tien {order_id}"), (source, order_id, content)
+        detail = httpx.get(
+            f"{api.internal}/sms/{sms_id}", headers={"Authorization": f"Bearer {api.service_token}"}
+        ).json()
+        assert detail["order_id"] == order_id and detail["reason"] is None
+        assert [c["order_id"] for c in detail["candidates"]] == [order_id]
     assert report["healthy"] is True, report
