@@ -87,7 +87,13 @@ class Synced:
 def _newest_stored(session: Session, device_iden: str, above: int | None) -> int | None:
     query = select(func.max(Sms.received_at)).where(Sms.source == "pushbullet", Sms.device_id == device_iden)
     if above is not None:  # only the rows past the mark matter, found through the received_at index
-        query = query.where(Sms.received_at > datetime.fromtimestamp(above, UTC))
+        try:
+            since = datetime.fromtimestamp(above, UTC)
+        except (OverflowError, OSError, ValueError):  # outside datetime's years 1-9999
+            if above > 0:  # a mark no SMS can pass (a timestamp in milliseconds, say)
+                return None
+        else:
+            query = query.where(Sms.received_at > since)
     newest = session.scalar(query)
     return None if newest is None else int(newest.timestamp())
 
@@ -142,7 +148,7 @@ def _mirror_telegram(r: redis.Redis, seen: bytes | str | None, offset: int) -> N
         return
     if mirrored is not None and mirrored > offset:
         log.warning("Redis telegram offset is ahead of the database; rewritten from the database")
-    expected = "" if seen is None else seen.decode() if isinstance(seen, bytes) else seen
+    expected = "" if seen is None else seen  # compared as the bytes read: nothing to decode
     r.eval(_REPLACE_IF_UNCHANGED, 1, TELEGRAM_OFFSET, expected, str(offset))
 
 

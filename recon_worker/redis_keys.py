@@ -2,12 +2,15 @@
 
 Pure functions over a sync ``redis.Redis`` (either ``decode_responses`` mode); values are decimal
 strings, read back leniently (``"1700000000.0"`` is 1700000000) so a value the old server wrote
-does not break us.
+does not break us. A number is plain decimal notation in ASCII (optional ``-``, digits, optional
+fraction, surrounding whitespace): the one definition that ``parse_decimal``, the Lua script below
+and ``idsync``'s SQL upsert all apply, so that none of them keeps what another calls "not a
+number" (Lua's ``tonumber`` alone takes ``"inf"``, ``"nan"`` and ``"0x10"``).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
 
 import redis
 
@@ -38,12 +41,14 @@ HEARTBEAT_TTL_S = 86400
 _PUSHBULLET_TS = "pushbullet:last_sms_ts:"
 _HEARTBEAT = "shooter:device:heartbeat:"
 
+_DECIMAL = re.compile(r"\s*(-?[0-9]+)(?:\.[0-9]*)?\s*", re.ASCII)
+
 # Store ARGV[1] unless the key already holds a larger number; answer what the key holds after.
-# A value that is not a number is replaced: it is no high-water mark at all.
+# A value that is not a number (a missing key included) is replaced: it is no high-water mark.
 _RAISE_TO = """
 local current = redis.call('GET', KEYS[1])
 local old = nil
-if current then old = tonumber(current) end
+if current and string.match(current, '^%s*%-?%d+%.?%d*%s*$') then old = tonumber(current) end
 if old == nil or tonumber(ARGV[1]) > old then
     redis.call('SET', KEYS[1], ARGV[1])
     return ARGV[1]
@@ -61,15 +66,21 @@ def heartbeat_key(device_id: str) -> str:
 
 
 def parse_decimal(raw: bytes | str | None) -> int | None:
-    """A stored decimal string as an int (fractions dropped); None when absent or not a number."""
+    """A stored decimal string as an int (the fraction dropped, towards zero); None when absent or
+    not a number (see the module docstring), bytes that are not ASCII included."""
     if raw is None:
         return None
-    text = raw.decode() if isinstance(raw, bytes) else raw
     try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
+        text = raw.decode("ascii") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
         return None
-    return int(value) if value.is_finite() else None
+    found = _DECIMAL.fullmatch(text)
+    if found is None:
+        return None
+    try:
+        return int(found.group(1))
+    except ValueError:  # more digits than int() converts (4300): no timestamp or offset
+        return None
 
 
 def _get_int(r: redis.Redis, key: str) -> int | None:
