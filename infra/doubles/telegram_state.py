@@ -9,8 +9,10 @@ Queue semantics follow `tdlib/telegram-bot-api` (Client::do_get_updates over td'
 `offset` > 0 forgets every update below it and answers from it; `offset` <= 0 answers from
 the oldest kept update, a negative one after forgetting all but the last `-offset`; an offset
 more than 10 past the next update id (or ~2 million before it) is ignored. Updates nobody
-confirms are dropped after `retention_seconds` on the state's clock. `allowed_updates` is a
-per-bot setting that sticks until changed and applies to updates created after it changes.
+confirms are dropped once older than `retention_seconds` on the state's clock (the setting in
+force when the queue is read: lowering it also ages out updates already queued).
+`allowed_updates` is a per-bot setting that sticks until changed and applies to updates
+created after it changes.
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ class GetUpdatesCall:
 @dataclass(frozen=True, slots=True)
 class _Queued:
     update_id: int
-    expires_at: float
+    posted_at: float  # the state's clock when posted; retention is applied when the queue is read
     update: UpdateDict
 
 
@@ -303,7 +305,7 @@ class TelegramState:
             update_id = self._next_update_id
             self._next_update_id += 1
             update = cast(UpdateDict, {"update_id": update_id, kind: message})
-            queued = _Queued(update_id, self._clock() + self._retention, update)
+            queued = _Queued(update_id, self._clock(), update)
             for bot in self._bots.values():
                 if kind in bot.allowed:
                     bot.queue.append(queued)
@@ -341,7 +343,8 @@ class TelegramState:
 
     @property
     def retention_seconds(self) -> float:
-        """How long an unconfirmed update is kept (the real server: about 24 h)."""
+        """How long an unconfirmed update is kept (the real server: about 24 h); a change
+        applies to the updates already queued too."""
         with self._lock:
             return self._retention
 
@@ -610,9 +613,9 @@ class TelegramState:
             await anyio.sleep(CONFLICT_PACE_SECONDS)
 
     def _expire(self, bot: _Bot) -> None:
-        now = self._clock()
-        if any(queued.expires_at < now for queued in bot.queue):
-            bot.queue = [queued for queued in bot.queue if queued.expires_at >= now]
+        oldest_kept = self._clock() - self._retention
+        if any(queued.posted_at < oldest_kept for queued in bot.queue):
+            bot.queue = [queued for queued in bot.queue if queued.posted_at >= oldest_kept]
 
     def _collect(self, bot: _Bot, offset: int, limit: int, *, confirm: bool) -> tuple[list[UpdateDict], int]:
         """Apply `offset` to the bot's queue; return up to `limit` updates and the start id."""
