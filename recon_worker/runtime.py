@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import redis
 import trio
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 from sqlalchemy import Engine
 
 from recon_impl.settings import Settings
@@ -187,7 +189,14 @@ def build_context(settings: Settings) -> WorkerContext:
         statement_timeout_ms=settings.statement_timeout_ms,
     )
     timeout = settings.worker_redis_timeout_s
-    rds = redis.Redis.from_url(settings.redis_url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    # One quick retry at most: redis-py's default (3 retries, up to 10 s backoff) would hold a
+    # limiter slot for many seconds on every call while Redis is down.
+    rds = redis.Redis.from_url(
+        settings.redis_url,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 1),
+    )
     return WorkerContext(
         settings=settings,
         sessions=make_session_factory(engine),

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from recon_impl.services.context import Actor
 from recon_impl.services.ingest import Incoming, store_incoming
+from recon_worker import leases
 from recon_worker.context import Beat, WorkerContext
 from recon_worker.idsync import TELEGRAM_CURSOR, raise_cursor, read_cursor
 from recon_worker.redis_keys import set_telegram_offset
@@ -125,7 +126,7 @@ async def _commit(ctx: WorkerContext, updates: Sequence[Update]) -> int:
     settings = ctx.settings
     items = to_incoming(updates, settings.telegram_chat_ids, settings.telegram_sender_line)
     offset = max(update.update_id for update in updates) + 1
-    new = await ctx.db(partial(_store_batch, items=items, offset=offset))
+    new = await ctx.db(partial(_store_batch, items=items, offset=offset, lease=leases.held_lease.get()))
     try:  # the legacy key only mirrors the database: a Redis outage must not stop ingest
         await ctx.redis_call(partial(set_telegram_offset, offset=offset))
     except redis.RedisError as exc:
@@ -135,7 +136,9 @@ async def _commit(ctx: WorkerContext, updates: Sequence[Update]) -> int:
     return offset
 
 
-def _store_batch(session: Session, items: list[Incoming], offset: int) -> int:
+def _store_batch(session: Session, items: list[Incoming], offset: int, lease: leases.Lease | None) -> int:
+    if lease is not None:  # the fence: a replica that lost the lease must not move the offset
+        leases.ensure_holds(session, lease)
     stored = store_incoming(session, ACTOR, items)
     raise_cursor(session, TELEGRAM_CURSOR, offset)
     return len(stored.new_ids)

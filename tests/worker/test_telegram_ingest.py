@@ -436,3 +436,22 @@ async def test_without_a_token_or_switched_off_the_loop_idles_beating_and_never_
         await trio.sleep(100)
         assert beat.last is not None and trio.current_time() - beat.last <= telegram.IDLE_BEAT_S
     assert state.request_count == 0 and len(state.pending()) == 1
+
+
+def test_a_replica_that_lost_the_lease_stores_nothing_and_leaves_the_offset(
+    ctx: WorkerContext, db: psycopg.Connection[Any]
+) -> None:
+    """The fence: once another worker holds the lease (token moved), the old holder's batch is refused."""
+    from recon_impl.services.ingest import Incoming
+    from recon_impl.storage.db import transaction
+    from recon_worker import leases
+
+    with transaction(ctx.sessions) as session:
+        lease = leases.acquire(session, "telegram_ingest", "worker-a", 30)
+    assert lease is not None
+    db.execute("UPDATE worker_leases SET holder = 'worker-b', token = token + 1 WHERE name = 'telegram_ingest'")
+    item = Incoming("telegram", "-100:1", "-100", "VCB", "text", datetime.now(UTC))
+    with pytest.raises(leases.LeaseLost), transaction(ctx.sessions) as session:
+        telegram._store_batch(session, [item], 2, lease)
+    assert stored(db) == []
+    assert cursor(db) is None
