@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,7 +29,13 @@ import trio
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from trio_websocket import ConnectionRejected, WebSocketConnection, open_websocket_url
+from trio_websocket import (
+    ConnectionClosed,
+    ConnectionRejected,
+    HandshakeError,
+    WebSocketConnection,
+    open_websocket_url,
+)
 
 from recon_impl.security import SecretBox
 from recon_impl.services.context import Actor
@@ -49,8 +54,9 @@ from recon_worker.pushbullet_client import (
     ratelimit_wait_s,
 )
 from recon_worker.redis_keys import get_pushbullet_ts, raise_pushbullet_ts
+from recon_worker.supervise import Backoff
 
-__all__ = ["listen_account", "pushbullet_listen", "pushbullet_sync"]
+__all__ = ["DEFAULT_PUSHBULLET", "PushbulletConfig", "listen_account", "pushbullet_listen", "pushbullet_sync"]
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +66,30 @@ RESCAN_S = 30.0  # how often the listener looks for added and removed accounts
 SEEN_WRITE_S = 10.0  # stream_seen_at is written at most this often per account
 LOOKBACK_S = 24 * 3600  # SMS older than the newest stored one by more than this are not fetched
 SYNC_ACCOUNT_BUDGET_S = 300.0  # one account's sync pass, rate-limit waits included
-BACKOFF_BASE_S, BACKOFF_CAP_S = 1.0, 60.0
-CONNECT_TIMEOUT_S, DISCONNECT_TIMEOUT_S = 10.0, 5.0
+# A dead peer never answers the closing handshake, so waiting long for it only delays the
+# reconnect: watchdog (40) + this (2) + the first backoff (at most 1) stays under 45 s.
+CONNECT_TIMEOUT_S, DISCONNECT_TIMEOUT_S = 10.0, 2.0
+RECONNECT_BACKOFF = Backoff(base_s=1.0, cap_s=60.0)  # 1, 2, 4 ... 60 s, each scaled by 0.5-1
 
 _Seen = dict[str, tuple[int, str]]  # thread id -> (timestamp, id) of its newest message, as stored
 
 
+@dataclass(frozen=True, slots=True)
+class PushbulletConfig:
+    """The listener's timings, and the wall clock (epoch seconds) that rate-limit resets and the
+    catch-up floor are read against; a test runs it in step with the double's clock."""
+
+    watchdog_s: float = WATCHDOG_S
+    rescan_s: float = RESCAN_S
+    backoff: Backoff = RECONNECT_BACKOFF
+    wall_clock: Callable[[], float] = time.time
+
+
+DEFAULT_PUSHBULLET = PushbulletConfig()
+
+
 class _StreamSilent(Exception):
-    """No frame for WATCHDOG_S."""
+    """No frame for ``watchdog_s``."""
 
 
 class _NoSmsDevice(Exception):
@@ -86,16 +108,16 @@ class _Account:
     last_sms_at: datetime | None
 
 
-class _Backoff:
-    """Capped exponential delays with jitter: 1, 2, 4 ... 60 s, each scaled by 0.5-1."""
+class _Reconnects:
+    """Consecutive failed connections, for the backoff; reset by every frame heard."""
 
-    def __init__(self) -> None:
+    def __init__(self, backoff: Backoff) -> None:
+        self._backoff = backoff
         self._failures = 0
 
     def next(self) -> float:
-        delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2.0 ** min(self._failures, 16))
         self._failures += 1
-        return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
+        return self._backoff.delay(self._failures)
 
     def reset(self) -> None:
         self._failures = 0
@@ -104,7 +126,9 @@ class _Backoff:
 # -- the loops -----------------------------------------------------------------------------
 
 
-async def pushbullet_listen(ctx: WorkerContext, beat: Beat) -> None:
+async def pushbullet_listen(
+    ctx: WorkerContext, beat: Beat, *, config: PushbulletConfig = DEFAULT_PUSHBULLET
+) -> None:
     """LoopFn: one ``listen_account`` task per live account; beats on every frame heard (and on
     each rescan while no account is listened to, so an idle worker stays fresh)."""
     running: dict[int, trio.CancelScope] = {}
@@ -114,13 +138,15 @@ async def pushbullet_listen(ctx: WorkerContext, beat: Beat) -> None:
             for account_id in running.keys() - wanted:
                 running.pop(account_id).cancel()
             for account_id in sorted(wanted - running.keys()):
-                running[account_id] = await nursery.start(_supervise, ctx, beat, account_id, running)
+                running[account_id] = await nursery.start(_supervise, ctx, beat, account_id, running, config)
             if not running:
                 beat.beat()
-            await trio.sleep(RESCAN_S)
+            await trio.sleep(config.rescan_s)
 
 
-async def pushbullet_sync(ctx: WorkerContext, beat: Beat) -> None:
+async def pushbullet_sync(
+    ctx: WorkerContext, beat: Beat, *, config: PushbulletConfig = DEFAULT_PUSHBULLET
+) -> None:
     """LoopFn: every ``pushbullet_sync_interval_s``, store what each account's threads hold and
     recon does not (the Pushbullet half of missing_sms_sync)."""
     seen: dict[tuple[int, str], _Seen] = {}
@@ -128,22 +154,24 @@ async def pushbullet_sync(ctx: WorkerContext, beat: Beat) -> None:
         account_ids = await ctx.db(_live_account_ids)
         async with trio.open_nursery() as nursery:
             for account_id in account_ids:
-                nursery.start_soon(_sync_account, ctx, account_id, seen)
+                nursery.start_soon(_sync_account, ctx, account_id, seen, config)
         beat.beat()
         await trio.sleep(ctx.settings.pushbullet_sync_interval_s)
 
 
-async def listen_account(ctx: WorkerContext, beat: Beat, account_id: int) -> None:
+async def listen_account(
+    ctx: WorkerContext, beat: Beat, account_id: int, *, config: PushbulletConfig = DEFAULT_PUSHBULLET
+) -> None:
     """Hold one account's stream, reconnecting with backoff, until cancelled, until the account
     is disabled or deleted, or until its token is refused (then it is marked and left alone)."""
-    backoff = _Backoff()
+    backoff = _Reconnects(config.backoff)
     seen: dict[str, _Seen] = {}
     while True:
         account = await ctx.db(partial(_load_account, box=_box(ctx), account_id=account_id))
         if account is None:
             return
         try:
-            await _listen_once(ctx, beat, account, backoff, seen)
+            await _listen_once(ctx, beat, account, backoff, seen, config)
         except PushbulletAuthError:
             log.warning("pushbullet account %s: token refused; marked and stopped", account_id)
             await ctx.db(partial(_mark_auth_failed, account_id=account_id))
@@ -152,7 +180,14 @@ async def listen_account(ctx: WorkerContext, beat: Beat, account_id: int) -> Non
             log.warning("pushbullet account %s: stream handshake rate limited", account_id)
             await trio.sleep(exc.wait_s)
             continue
-        except (_StreamSilent, _NoSmsDevice, _DeviceChanged, PushbulletUnavailable) as exc:
+        except (
+            _StreamSilent,
+            _NoSmsDevice,
+            _DeviceChanged,
+            PushbulletUnavailable,
+            ConnectionClosed,  # the server closed the stream (or a proxy dropped it)
+            HandshakeError,  # no connection, or no answer to the handshake or to the close
+        ) as exc:
             log.info("pushbullet account %s: reconnecting (%s)", account_id, type(exc).__name__)
         except Exception:  # a stream or store failure: never let one account stop the others
             log.exception("pushbullet account %s: listener failed; reconnecting", account_id)
@@ -164,6 +199,7 @@ async def _supervise(
     beat: Beat,
     account_id: int,
     running: dict[int, trio.CancelScope],
+    config: PushbulletConfig,
     *,
     task_status: trio.TaskStatus[trio.CancelScope] = trio.TASK_STATUS_IGNORED,
 ) -> None:
@@ -172,7 +208,7 @@ async def _supervise(
     with trio.CancelScope() as scope:
         task_status.started(scope)
         try:
-            await listen_account(ctx, beat, account_id)
+            await listen_account(ctx, beat, account_id, config=config)
         except Exception:
             log.exception("pushbullet account %s: listener crashed", account_id)
     if running.get(account_id) is scope:
@@ -180,19 +216,26 @@ async def _supervise(
 
 
 async def _listen_once(
-    ctx: WorkerContext, beat: Beat, account: _Account, backoff: _Backoff, seen: dict[str, _Seen]
+    ctx: WorkerContext,
+    beat: Beat,
+    account: _Account,
+    backoff: _Reconnects,
+    seen: dict[str, _Seen],
+    config: PushbulletConfig,
 ) -> None:
     settings = ctx.settings
-    async with open_pushbullet(settings.pushbullet_api_url, account.token, _passwords(ctx)) as client:
+    async with open_pushbullet(
+        settings.pushbullet_api_url, account.token, _passwords(ctx), wall_clock=config.wall_clock
+    ) as client:
         await client.me()
         device = await _resolve_device(ctx, client, account)
-        mirror = _Mirror(ctx, client, account, device, seen.setdefault(device, {}))
-        async with _open_stream(settings.pushbullet_stream_url, account.token) as ws:
+        mirror = _Mirror(ctx, client, account, device, seen.setdefault(device, {}), config.wall_clock)
+        async with _open_stream(settings.pushbullet_stream_url, account.token, config.wall_clock) as ws:
             seen_written = trio.current_time()
             await ctx.db(partial(_set_stream_seen, account_id=account.id))
             await mirror.catch_up()
             while True:
-                message = await _next_frame(ws)
+                message = await _next_frame(ws, config.watchdog_s)
                 beat.beat()
                 backoff.reset()
                 if trio.current_time() - seen_written >= SEEN_WRITE_S:
@@ -221,19 +264,20 @@ async def _react(client: PushbulletClient, mirror: _Mirror, device: str, message
         await mirror.catch_up(only=named or None)
 
 
-async def _sync_account(ctx: WorkerContext, account_id: int, seen: dict[tuple[int, str], _Seen]) -> None:
+async def _sync_account(
+    ctx: WorkerContext, account_id: int, seen: dict[tuple[int, str], _Seen], config: PushbulletConfig
+) -> None:
     with trio.move_on_after(SYNC_ACCOUNT_BUDGET_S):
         account = await ctx.db(partial(_load_account, box=_box(ctx), account_id=account_id))
         if account is None:
             return
         try:
             async with open_pushbullet(
-                ctx.settings.pushbullet_api_url, account.token, _passwords(ctx)
+                ctx.settings.pushbullet_api_url, account.token, _passwords(ctx), wall_clock=config.wall_clock
             ) as client:
                 device = await _resolve_device(ctx, client, account)
-                await _Mirror(
-                    ctx, client, account, device, seen.setdefault((account.id, device), {})
-                ).catch_up()
+                seen_here = seen.setdefault((account.id, device), {})
+                await _Mirror(ctx, client, account, device, seen_here, config.wall_clock).catch_up()
         except PushbulletAuthError:
             log.warning("pushbullet account %s: token refused; marked", account_id)
             await ctx.db(partial(_mark_auth_failed, account_id=account_id))
@@ -250,9 +294,16 @@ class _Mirror:
     """Brings recon up to date with one account's SMS phone, thread by thread."""
 
     def __init__(
-        self, ctx: WorkerContext, client: PushbulletClient, account: _Account, device: str, seen: _Seen
+        self,
+        ctx: WorkerContext,
+        client: PushbulletClient,
+        account: _Account,
+        device: str,
+        seen: _Seen,
+        wall_clock: Callable[[], float],
     ) -> None:
         self._ctx, self._client, self._account, self._device, self._seen = ctx, client, account, device, seen
+        self._wall_clock = wall_clock
 
     async def catch_up(self, only: Collection[str] | None = None) -> int:
         """Fetch the threads whose newest message changed since the last pass (or exactly
@@ -278,7 +329,7 @@ class _Mirror:
         stored = await self._ctx.redis_call(partial(get_pushbullet_ts, device_iden=self._device))
         if self._account.last_sms_at is not None:
             stored = max(stored or 0, int(self._account.last_sms_at.timestamp()))
-        now = int(time.time())
+        now = int(self._wall_clock())
         return min(stored or now, now) - LOOKBACK_S
 
     async def _store(self, thread: SmsThread, messages: list[SmsMessage]) -> int:
@@ -322,7 +373,9 @@ async def _resolve_device(ctx: WorkerContext, client: PushbulletClient, account:
 
 
 @asynccontextmanager
-async def _open_stream(stream_url: str, token: str) -> AsyncIterator[WebSocketConnection]:
+async def _open_stream(
+    stream_url: str, token: str, wall_clock: Callable[[], float]
+) -> AsyncIterator[WebSocketConnection]:
     """The account's stream; a refused handshake becomes the matching Pushbullet error."""
     url = f"{stream_url.rstrip('/')}/{token}"
     try:
@@ -335,14 +388,14 @@ async def _open_stream(stream_url: str, token: str) -> AsyncIterator[WebSocketCo
             raise PushbulletAuthError(f"stream handshake: {exc.status_code}") from None
         if exc.status_code == 429:
             headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in exc.headers}
-            raise PushbulletRateLimited(ratelimit_wait_s(headers, time.time())) from None
+            raise PushbulletRateLimited(ratelimit_wait_s(headers, wall_clock())) from None
         raise PushbulletUnavailable(f"stream handshake: {exc.status_code}") from None
 
 
-async def _next_frame(ws: WebSocketConnection) -> dict[str, Any]:
+async def _next_frame(ws: WebSocketConnection, watchdog_s: float) -> dict[str, Any]:
     """The next frame as a JSON object ({} if it is not one); raises ``_StreamSilent`` after
-    WATCHDOG_S without any frame (half-open connections never say they are dead)."""
-    with trio.move_on_after(WATCHDOG_S):
+    ``watchdog_s`` without any frame (half-open connections never say they are dead)."""
+    with trio.move_on_after(watchdog_s):
         raw = await ws.get_message()
         try:
             message = json.loads(raw)

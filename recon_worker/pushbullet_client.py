@@ -281,15 +281,20 @@ class _NotFound(PushbulletError):
 
 @asynccontextmanager
 async def open_pushbullet(
-    api_url: str, token: str, e2e_passwords: Sequence[str] = ()
+    api_url: str,
+    token: str,
+    e2e_passwords: Sequence[str] = (),
+    *,
+    wall_clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[PushbulletClient]:
-    """A client for one token, on its own connection pool, closed on exit."""
+    """A client for one token, on its own connection pool, closed on exit; ``wall_clock`` (epoch
+    seconds) is what ``X-Ratelimit-Reset`` is compared with."""
     async with httpx.AsyncClient(
         base_url=api_url.rstrip("/"),
         headers={"Access-Token": token, "Accept": "application/json"},
         timeout=API_TIMEOUT,
     ) as http:
-        yield PushbulletClient(http, e2e_passwords)
+        yield PushbulletClient(http, e2e_passwords, wall_clock=wall_clock)
 
 
 def _truthy(value: object) -> bool:
