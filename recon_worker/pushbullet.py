@@ -191,6 +191,10 @@ async def listen_account(
             log.info("pushbullet account %s: reconnecting (%s)", account_id, type(exc).__name__)
         except Exception:  # a stream or store failure: never let one account stop the others
             log.exception("pushbullet account %s: listener failed; reconnecting", account_id)
+        # A finished attempt is the loop doing its job: an account without an SMS phone, or
+        # Pushbullet being down, is logged and shown on the account (online 0), and must not
+        # make the worker look stuck and be restarted (freshness is about our loop, not theirs).
+        beat.beat()
         await trio.sleep(backoff.next())
 
 

@@ -15,7 +15,9 @@ stored once). The legacy Redis key ``telegram:update_offset`` mirrors the row af
 No token, or ``telegram_poller_enabled`` off (the coexistence cutover switch): idle, beating.
 401/404 (invalid token): logged, idle, asked again every ``AUTH_RECHECK_S``. 409 (another poller,
 a webhook): capped, jittered backoff from 5 s. 429: wait ``retry_after``. 5xx, network and
-database errors: backoff. The token is only ever logged masked (``<bot id>:***``).
+database errors: backoff. Every handled error beats (it is logged as a warning), so health
+means "this loop is not stuck", not "Telegram is up". The token is only ever logged masked
+(``<bot id>:***``).
 """
 
 from __future__ import annotations
@@ -93,16 +95,19 @@ async def _poll(ctx: WorkerContext, beat: Beat, client: TelegramClient, bot: str
             conflicts += 1
             delay = CONFLICT_BACKOFF.delay(conflicts)
             log.warning("telegram: %s (another poller or a webhook); retry in %.0f s", exc, delay)
+            beat.beat()  # handled: Telegram's trouble, not a stuck loop (logged above)
             await trio.sleep(delay)
             continue
         except TelegramRateLimited as exc:
             log.warning("telegram: getUpdates %s", exc)
+            beat.beat()  # handled: Telegram's trouble, not a stuck loop (logged above)
             await trio.sleep(exc.wait_s)
             continue
         except TelegramUnavailable as exc:
             failures += 1
             delay = RETRY_BACKOFF.delay(failures)
             log.warning("telegram: %s; retry in %.1f s", exc, delay)
+            beat.beat()  # handled: Telegram's trouble, not a stuck loop (logged above)
             await trio.sleep(delay)
             continue
         if updates:
