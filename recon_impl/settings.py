@@ -53,7 +53,9 @@ class Settings(BaseSettings):
     # Telegram ingest: the bot that reads the forwarders' chat. No token = the loop stays idle.
     telegram_api_url: str = "https://api.telegram.org"
     telegram_bot_token: SecretStr | None = None
-    telegram_chat_ids: Annotated[list[int], NoDecode, BeforeValidator(_split_csv)] = Field(default_factory=list)
+    telegram_chat_ids: Annotated[list[int], NoDecode, BeforeValidator(_split_csv)] = Field(
+        default_factory=list
+    )
     # Which line of a forwarded post holds the SMS sender (0 = the first); the rest is the text.
     telegram_sender_line: int = 0
     telegram_poll_timeout_s: int = 25

@@ -31,10 +31,9 @@ def _worker_freshness() -> dict[str, object]:
         fleet = worker_health.summarise(deps().redis)
     except Exception:
         return {"status": "unknown", "workers": 0, "stale_loops": []}
+    status = "ok" if fleet["healthy"] else "stale"
     if not fleet["workers"]:
         status = "absent"
-    else:
-        status = "ok" if fleet["healthy"] else "stale"
     return {"status": status, "workers": len(fleet["workers"]), "stale_loops": fleet["stale_loops"]}
 
 
