@@ -20,6 +20,7 @@ import trio
 from recon_impl.settings import Settings
 from recon_worker.context import Beat, WorkerContext
 from recon_worker.leases import acquire
+from recon_worker.loops import default_specs
 from recon_worker.runtime import EXIT_STUCK, Backoff, HardLimitExceeded, LoopSpec, run_worker
 from recon_worker.supervise import supervise
 from testkit import ROOT
@@ -203,7 +204,10 @@ def test_python_m_recon_worker_serves_health_and_stops_cleanly_on_sigterm(settin
         url = wait_for_health_url(proc)
         answer = httpx.get(url, timeout=5)
         assert answer.status_code == 200
-        assert answer.json()["healthy"] is True and answer.json()["loops"] == []
+        report = answer.json()
+        assert report["healthy"] is True
+        every_loop = {spec.name for spec in default_specs(settings)}
+        assert {loop["name"] for loop in report["loops"]} | set(report["standby"]) == every_loop
         cli = subprocess.run(
             [sys.executable, "-m", "recon_worker.health", "--url", url],
             cwd=ROOT,
