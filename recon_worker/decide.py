@@ -6,10 +6,11 @@ domain core (``recon_impl.domain``) makes every decision; this module only reads
 PostgreSQL and writes its outputs back.
 
 Claims use ``FOR UPDATE SKIP LOCKED``, so replicas share the queue without deciding an SMS twice.
-Matching writes take one transaction-scoped advisory lock (``lock_order_holds``, shared with the
-admin confirm path), so two writers never give one order to two SMS; the unique index on held
-orders stays the last guard. An SMS whose processing raises is retried alone and, if it fails
-again, goes to a person (need_check, ``processing_error``) instead of blocking the queue.
+Matching writes take a transaction-scoped advisory lock per amount (``lock_order_holds``, shared
+with the admin confirm path), so two writers never give one order to two SMS while batches of
+other amounts go on; the unique index on held orders stays the last guard. An SMS whose
+processing raises is retried alone and, if it fails again, goes to a person (need_check,
+``processing_error``) instead of blocking the queue.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, text, update
+from sqlalchemy import String, and_, any_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from recon_impl.domain.copies import BankSms, account_of, check_chain, classify_copy, fingerprint, lookup_keys
@@ -232,22 +234,20 @@ class _Batch:
             )
             for account, received_at, balance in self.session.execute(chain, {"accounts": sorted(accounts)}):
                 self.balances[account] = (unix(received_at), balance)
-        window = [
+        self.load_taken((sms.amount, sms.received_at) for sms in banks.values() if sms.direction == "income")
+
+    def load_taken(self, incomes: Iterable[tuple[Decimal, int]]) -> None:
+        """Which orders inside these (amount, received_at) windows other SMS already hold."""
+        before, after = self.config.window_before_s, self.config.window_after_s
+        window = {
             order.order_id
-            for sms in banks.values()
-            if sms.direction == "income"
-            for order in self.book.orders.between(
-                sms.amount,
-                sms.received_at - self.config.window_before_s,
-                sms.received_at + self.config.window_after_s,
-            )
-        ]
-        if window:
-            self.taken |= set(
-                self.session.scalars(
-                    select(Sms.order_id).where(Sms.order_id.in_(window), Sms.status.in_((MATCHED, APPROVED)))
-                )
-            )
+            for amount, received_at in incomes
+            for order in self.book.orders.between(amount, received_at - before, received_at + after)
+        }
+        if window:  # one array parameter: a dense window would overflow a parameter list
+            ids = bindparam("window_ids", sorted(window), type_=ARRAY(String))
+            held = select(Sms.order_id).where(Sms.order_id == any_(ids), Sms.status.in_((MATCHED, APPROVED)))
+            self.taken |= {order_id for order_id in self.session.scalars(held) if order_id is not None}
 
     def _bank_sms(self, row: Sms, parsed: ParsedSms) -> BankSms:
         return BankSms(
@@ -383,10 +383,10 @@ def _apply(session: Session, rows: Sequence[Sms], outcomes: Mapping[int, Outcome
         return Settled({})
     now = datetime.now(UTC)
     by_id = {row.id: row for row in rows}
-    session.execute(
-        update(Sms),
-        [{**outcome.values(row_id), "updated_at": now} for row_id, outcome in outcomes.items()],
-    )
+    values = [{**outcome.values(row_id), "updated_at": now} for row_id, outcome in outcomes.items()]
+    # The bulk UPDATE runs one executemany per run of rows with the same keys: group them.
+    values.sort(key=sorted)
+    session.execute(update(Sms), values)
     session.execute(
         insert(AuditLog),
         [
@@ -432,6 +432,8 @@ def _decide_rows(
             outcomes[row.id] = first
         else:
             parsed[row.id] = first
+    # From here until the commit, no other writer may give out orders of these amounts.
+    lock_order_holds(session, [p.amount for p in parsed.values() if p.type != EXPENSE])
     batch = _Batch(session, catalog, book, config, now)
     batch.prepare(rows, parsed)
     # The chain and the copies run in the order the phone received the SMS.
@@ -451,7 +453,6 @@ def decide_new(
     actor: Actor = WORKER,
 ) -> Settled:
     """Claim up to ``limit`` new SMS (not held back) and decide them."""
-    lock_order_holds(session)
     rows = _claim(session, and_(Sms.status == NEW, Sms.held.is_(False)), limit)
     if not rows:
         return Settled({})
@@ -508,13 +509,13 @@ def rematch(
     """Match unmatched SMS again: those of ``amounts`` (new orders arrived) and the expired ones."""
     if not book.fresh:
         return Settled({})
-    lock_order_holds(session)
     expired = Sms.received_at <= at(now - config.unmatched_expiry_s)
     wanted = sorted(set(amounts))
     condition = expired if expired_only or not wanted else or_(Sms.amount.in_(wanted), expired)
     rows = _claim(session, and_(Sms.status == UNMATCHED, condition), limit)
     if not rows:
         return Settled({})
+    lock_order_holds(session, [Decimal(row.amount or 0) for row in rows])
     batch = _Batch(session, Catalog("", frozenset(), TemplateIndex.build([], "UTC"), {}), book, config, now)
     incomes = {
         row.id: IncomeSms(
@@ -526,19 +527,7 @@ def rematch(
         )
         for row in rows
     }
-    window = [
-        order.order_id
-        for sms in incomes.values()
-        for order in book.orders.between(
-            sms.amount, sms.received_at - config.window_before_s, sms.received_at + config.window_after_s
-        )
-    ]
-    if window:
-        batch.taken |= set(
-            session.scalars(
-                select(Sms.order_id).where(Sms.order_id.in_(window), Sms.status.in_((MATCHED, APPROVED)))
-            )
-        )
+    batch.load_taken((sms.amount, sms.received_at) for sms in incomes.values())
     outcomes: dict[int, Outcome] = {}
     for row in rows:
         decision = batch.match_income(incomes[row.id])

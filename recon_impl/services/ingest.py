@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from recon_impl.domain.normalize import normalize_sender
 from recon_impl.services.context import Actor
-from recon_impl.services.journal import announce_refresh, audit
+from recon_impl.services.journal import announce_refresh
 from recon_impl.services.views import utcnow
-from recon_impl.storage.models import Sms
+from recon_impl.storage.models import AuditLog, Sms
 
 MAX_SENDER = 64
 MAX_CONTENT = 4000
@@ -98,23 +98,29 @@ def store_incoming(session: Session, actor: Actor, items: Sequence[Incoming]) ->
                 "updated_at": now,
             }
         )
+    # An executemany: SQLAlchemy sends it in cached pages ("insertmanyvalues"), so a catch-up of
+    # thousands of SMS neither recompiles one giant statement nor overflows the parameter limit.
     statement = (
         insert(Sms)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["source", "source_id", "copy_no"])
         .returning(Sms.id, Sms.source_id, Sms.status, Sms.reason)
     )
-    created = session.execute(statement).all()
-    for row_id, source_id, status, reason in created:
-        audit(
-            session,
-            actor,
-            "sms.receive",
-            "sms",
-            row_id,
-            after={"status": status, "reason": reason, "source_id": source_id},
-        )
+    created = session.execute(statement, rows).all()
     if created:
+        session.execute(
+            insert(AuditLog),
+            [
+                {
+                    "actor": actor.name,
+                    "action": "sms.receive",
+                    "entity": "sms",
+                    "entity_id": str(row_id),
+                    "after": {"status": status, "reason": reason, "source_id": source_id},
+                    "request_id": actor.request_id,
+                }
+                for row_id, source_id, status, reason in created
+            ],
+        )
         announce_refresh(session, "sms_received")
     return Stored(tuple(sorted(r[0] for r in created)), len(items) - len(created))
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -24,8 +25,8 @@ from recon_impl.storage.models import Sms
 
 NEW, MATCHED, NEED_CHECK, APPROVED, REJECTED, IGNORED, UNMATCHED = range(7)
 REVIEWABLE = frozenset({MATCHED, NEED_CHECK, UNMATCHED})
-# The transaction-scoped advisory lock every writer of order holds takes (see lock_order_holds).
-ORDER_HOLDS_LOCK = 0x5EC0_0001
+# The advisory-lock namespace of order holds (the second key is the amount's, see lock_order_holds).
+ORDER_HOLDS_LOCK = 0x5EC0_0001 & 0x7FFF_FFFF
 # Joins the fields of ``Sms.search_text``; no keyword may contain it.
 SEARCH_SEPARATOR = "\x1f"
 
@@ -136,13 +137,30 @@ def list_sms(session: Session, flt: SmsFilter, page: int, page_size: int) -> Pag
     )
 
 
-def lock_order_holds(session: Session) -> None:
-    """Serialize the writers that give orders to SMS (admin confirm, worker matching).
+def _amount_key(amount: Decimal) -> int:
+    """A signed 32-bit key per amount ("1500000.00" and "1500000" are one amount)."""
+    unsigned = zlib.crc32(f"{Decimal(amount):.2f}".encode())
+    return unsigned - (1 << 32) if unsigned >= 1 << 31 else unsigned
 
-    Each checks "is this order free?" before it writes; without one lock, two of them could both
-    see it free. The unique index on held orders remains the last guard. Released at commit.
+
+_LOCK_AMOUNTS = text(
+    # Volatile functions in the select list run after ORDER BY: the locks are taken in key order,
+    # so two writers never wait on each other in a cycle.
+    "SELECT pg_advisory_xact_lock(:space, key) FROM unnest(CAST(:keys AS int[])) AS key ORDER BY key"
+)
+
+
+def lock_order_holds(session: Session, amounts: Iterable[Decimal]) -> None:
+    """Serialize the writers that give orders of these amounts to SMS (admin confirm, matching).
+
+    Each checks "is this order free?" before it writes; without a lock, two of them could both
+    see it free. An order only ever goes to an SMS of its own amount, so one lock per amount
+    lets writers of other amounts (another replica's batch) go on. The unique index on held
+    orders remains the last guard. Released at commit.
     """
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ORDER_HOLDS_LOCK})
+    keys = sorted({_amount_key(amount) for amount in amounts})
+    if keys:
+        session.execute(_LOCK_AMOUNTS, {"space": ORDER_HOLDS_LOCK, "keys": keys})
 
 
 def get_sms(session: Session, sms_id: int, *, lock: bool = False) -> Sms:
@@ -192,7 +210,8 @@ def review_sms(
         target = order_id or row.order_id
         if target is None:
             raise InvalidInput("order_id is required to confirm an SMS that has no matched order")
-        lock_order_holds(session)
+        if row.amount is not None:
+            lock_order_holds(session, [Decimal(row.amount)])
         _ensure_order_can_be_held(session, wallet, row, target)
         row.status, row.order_id, row.reason = MATCHED, target, None
     else:
