@@ -66,6 +66,17 @@ def wallet_server() -> Iterator[tuple[str, Any]]:
 
 
 @pytest.fixture
+def fresh_wallet() -> Iterator[tuple[str, Any]]:
+    """A wallet double of the test's own, (base URL, state): no other test's orders in it."""
+    from infra.doubles.wallet import BASE_PATH, create_app, serve_in_thread, state_of
+
+    app = create_app()
+    base_url, stop = serve_in_thread(app)
+    yield base_url + BASE_PATH, state_of(app)
+    stop()
+
+
+@pytest.fixture
 def wallet(wallet_server: tuple[str, Any]) -> Any:
     """The wallet double's state: seed orders, switch faults, read approvals."""
     state = wallet_server[1]

@@ -88,13 +88,13 @@ from recon_impl.services.ingest import Incoming, store_incoming
 from recon_impl.services.templates import create_template
 from recon_impl.settings import Settings
 from recon_impl.storage.db import make_engine, make_session_factory, transaction
+from recon_impl.storage.legacy_keys import pushbullet_ts_key
 from recon_impl.storage.migrate import upgrade
 from recon_impl.storage.models import Sms
 from recon_worker.context import Beat, WorkerContext
 from recon_worker.loops.processing import order_matching
 from recon_worker.outbox import listen_notifications, outbox_relay
 from recon_worker.pushbullet import pushbullet_sync
-from recon_worker.redis_keys import pushbullet_ts_key
 from recon_worker.runtime import build_context, close_context
 
 T = TypeVar("T")

@@ -30,10 +30,11 @@ from recon_impl.domain.copies import BankSms, account_of, check_chain, classify_
 from recon_impl.domain.drift import looks_like_money
 from recon_impl.domain.matching import Decision, IncomeSms, MatchConfig, OrderBook, decide
 from recon_impl.domain.normalize import normalize_sender
-from recon_impl.domain.templates import ParsedSms, TemplateIndex, TemplateSpec
+from recon_impl.domain.templates import ParsedSms, TemplateIndex
 from recon_impl.services.context import Actor
 from recon_impl.services.journal import announce_refresh
 from recon_impl.services.sms import lock_order_holds
+from recon_impl.services.templates import spec_of
 from recon_impl.storage.models import AuditLog, Sms, Template, WhitelistEntry
 
 log = logging.getLogger(__name__)
@@ -102,21 +103,7 @@ def load_catalog(session: Session, default_tz: str, cached: Catalog | None = Non
     templates = session.scalars(
         select(Template).where(Template.deleted_at.is_(None), Template.status == 1).order_by(Template.id)
     ).all()
-    specs = [
-        TemplateSpec(
-            id=t.id,
-            bank_code=t.bank_code,
-            sender=t.sender,
-            content=t.content,
-            type=t.type,
-            decimal_sep=t.decimal_sep,
-            time_format=t.time_format,
-            tz=t.tz,
-            status=t.status,
-            sample=t.sample,
-        )
-        for t in templates
-    ]
+    specs = [spec_of(t) for t in templates]
     index = TemplateIndex.build(specs, default_tz)
     for template_id, why in index.rejected:
         log.warning("template %s does not compile and is not used: %s", template_id, why)

@@ -20,14 +20,14 @@ import trio
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from recon_impl.storage.models import PushbulletAccount, Sms, SourceCursor
-from recon_worker.context import Beat, WorkerContext
-from recon_worker.redis_keys import (
+from recon_impl.storage.legacy_keys import (
     TELEGRAM_OFFSET,
     parse_decimal,
     pushbullet_ts_key,
     raise_pushbullet_ts,
 )
+from recon_impl.storage.models import PushbulletAccount, Sms, SourceCursor
+from recon_worker.context import Beat, WorkerContext
 
 __all__ = [
     "PUSHBULLET_CURSOR_PREFIX",
@@ -42,8 +42,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-PUSHBULLET_CURSOR_PREFIX = "pushbullet:last_sms_ts:"
-TELEGRAM_CURSOR = "telegram:update_offset"
+# The database cursors are named after the legacy keys they mirror.
+PUSHBULLET_CURSOR_PREFIX = pushbullet_ts_key("")
+TELEGRAM_CURSOR = TELEGRAM_OFFSET
 
 # Upsert that only ever raises a numeric cursor; a row that is not a number is replaced.
 _RAISE_CURSOR = text(

@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 
 from recon_impl.services.sms import NEED_CHECK
 from recon_impl.storage.db import sqlalchemy_url
+from recon_impl.storage.legacy_keys import REFRESH_CHANNEL, set_need_check_count
 from recon_impl.storage.models import OutboxEvent, Sms
 from recon_worker.context import Beat, WorkerContext
-from recon_worker.redis_keys import REFRESH_CHANNEL, set_need_check_count
 
 __all__ = [
     "NOTIFY_CHANNEL",

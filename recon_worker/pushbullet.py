@@ -41,6 +41,7 @@ from recon_impl.security import SecretBox
 from recon_impl.services.context import Actor
 from recon_impl.services.ingest import Incoming, store_incoming, stored_source_ids
 from recon_impl.services.views import utcnow
+from recon_impl.storage.legacy_keys import get_pushbullet_ts, raise_pushbullet_ts
 from recon_impl.storage.models import PushbulletAccount
 from recon_worker.context import Beat, WorkerContext
 from recon_worker.pushbullet_client import (
@@ -53,7 +54,6 @@ from recon_worker.pushbullet_client import (
     open_pushbullet,
     ratelimit_wait_s,
 )
-from recon_worker.redis_keys import get_pushbullet_ts, raise_pushbullet_ts
 from recon_worker.supervise import Backoff
 
 __all__ = ["DEFAULT_PUSHBULLET", "PushbulletConfig", "listen_account", "pushbullet_listen", "pushbullet_sync"]

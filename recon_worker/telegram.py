@@ -34,10 +34,10 @@ from sqlalchemy.orm import Session
 
 from recon_impl.services.context import Actor
 from recon_impl.services.ingest import Incoming, store_incoming
+from recon_impl.storage.legacy_keys import set_telegram_offset
 from recon_worker import leases
 from recon_worker.context import Beat, WorkerContext
 from recon_worker.idsync import TELEGRAM_CURSOR, raise_cursor, read_cursor
-from recon_worker.redis_keys import set_telegram_offset
 from recon_worker.supervise import Backoff, describe
 from recon_worker.telegram_client import (
     Post,

@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from recon_impl.services.context import Actor
+from recon_impl.storage.legacy_keys import REFRESH_CHANNEL
 from recon_impl.storage.models import AuditLog, OutboxEvent
 
-REFRESH_TOPIC = "admin:ws:refresh"
+REFRESH_TOPIC = REFRESH_CHANNEL  # the outbox relay publishes each topic on the channel of its name
 
 
 def audit(

@@ -30,8 +30,6 @@ from sqlalchemy.orm import Session
 from infra.doubles.serving import serve_in_thread
 from infra.doubles.telegram import create_app as create_telegram
 from infra.doubles.telegram_state import TelegramState
-from infra.doubles.wallet import BASE_PATH
-from infra.doubles.wallet import create_app as create_wallet
 from infra.doubles.wallet_state import WalletState
 from recon_impl.services.catalog import create_whitelist_entry
 from recon_impl.services.context import Actor
@@ -158,11 +156,8 @@ def _answers_or_exited(replica: Replica) -> bool:
 
 
 @pytest.fixture
-def wallet() -> Iterator[tuple[str, WalletState]]:
-    state = WalletState()
-    root, stop = serve_in_thread(create_wallet(state))
-    yield root + BASE_PATH, state
-    stop()
+def wallet(fresh_wallet: tuple[str, WalletState]) -> tuple[str, WalletState]:
+    return fresh_wallet
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """sms_id_sync on real PostgreSQL and Redis: every rule of ``recon_worker.idsync``'s docstring, the
-loop itself, a Redis outage; and the legacy key helpers of ``recon_worker.redis_keys``.
+loop itself, a Redis outage; and the legacy key helpers of ``recon_impl.storage.legacy_keys``.
 
 Pushbullet marks are Unix seconds around EPOCH; the clock is real (the stores are real servers).
 """
@@ -25,17 +25,7 @@ from recon_impl.services import catalog
 from recon_impl.services.context import Actor
 from recon_impl.services.ingest import Incoming, store_incoming
 from recon_impl.settings import Settings
-from recon_worker import idsync
-from recon_worker.context import Beat, WorkerContext
-from recon_worker.idsync import (
-    TELEGRAM_CURSOR,
-    Synced,
-    pushbullet_cursor_name,
-    raise_cursor,
-    sms_id_sync,
-    sync_high_water_marks,
-)
-from recon_worker.redis_keys import (
+from recon_impl.storage.legacy_keys import (
     HEARTBEAT_TTL_S,
     NEED_CHECK_CNT,
     TELEGRAM_OFFSET,
@@ -50,6 +40,16 @@ from recon_worker.redis_keys import (
     set_device_heartbeat,
     set_need_check_count,
     set_telegram_offset,
+)
+from recon_worker import idsync
+from recon_worker.context import Beat, WorkerContext
+from recon_worker.idsync import (
+    TELEGRAM_CURSOR,
+    Synced,
+    pushbullet_cursor_name,
+    raise_cursor,
+    sms_id_sync,
+    sync_high_water_marks,
 )
 
 EPOCH = 1_733_200_000
@@ -145,7 +145,7 @@ class RecordingBeat(Beat):
         self.times.append(trio.current_time())
 
 
-# -- redis_keys --------------------------------------------------------------------------------
+# -- legacy_keys -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

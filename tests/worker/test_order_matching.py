@@ -15,7 +15,6 @@ import trio
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from infra.doubles.wallet import BASE_PATH, create_app, serve_in_thread
 from infra.doubles.wallet_state import WalletState
 from recon_impl.adapters.wallet import WalletReader
 from recon_impl.services.catalog import create_whitelist_entry, delete_whitelist_entry
@@ -41,12 +40,8 @@ TEMPLATE = {
 
 
 @pytest.fixture
-def wallet() -> Iterator[tuple[str, WalletState]]:
-    """A wallet double of this test's own (orders from other tests never leak in)."""
-    state = WalletState()
-    base_url, stop = serve_in_thread(create_app(state))
-    yield base_url + BASE_PATH, state
-    stop()
+def wallet(fresh_wallet: tuple[str, WalletState]) -> tuple[str, WalletState]:
+    return fresh_wallet
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from recon_impl.services.journal import announce_refresh
 from recon_impl.services.sms import reset_sms
 from recon_impl.settings import Settings
 from recon_impl.storage.db import make_engine, make_session_factory, transaction
+from recon_impl.storage.legacy_keys import NEED_CHECK_CNT, REFRESH_CHANNEL
 from recon_worker.context import Beat, WorkerContext
 from recon_worker.outbox import (
     RelayConfig,
@@ -33,7 +34,6 @@ from recon_worker.outbox import (
     prune_published,
     relay_once,
 )
-from recon_worker.redis_keys import NEED_CHECK_CNT, REFRESH_CHANNEL
 
 QUIET = RelayConfig(fallback_s=60.0)
 DEADLINE_S = 10.0  # a deadline for "promptly", far below the 60 s fallback; not a speed claim

@@ -11,10 +11,8 @@ from recon_impl.http.deps import deps, unit_of_work
 from recon_impl.http.envelope import success
 from recon_impl.services import devices
 from recon_impl.services.views import utcnow
+from recon_impl.storage.legacy_keys import set_device_heartbeat
 from recon_impl.storage.models import ShooterDevice
-
-HEARTBEAT_KEY = "shooter:device:heartbeat:{}"
-HEARTBEAT_TTL_S = 86400
 
 
 def _device(session: Any) -> ShooterDevice:
@@ -42,5 +40,5 @@ def heartbeat(body: dict[str, Any]) -> dict[str, Any]:
         device = _device(session)
         resend_from = devices.heartbeat(session, device, body)
         device_id = device.device_id
-    deps().redis.set(HEARTBEAT_KEY.format(device_id), int(utcnow().timestamp()), ex=HEARTBEAT_TTL_S)
+    set_device_heartbeat(deps().redis, device_id, int(utcnow().timestamp()))
     return success({"resend_from": resend_from})

@@ -14,8 +14,6 @@ import re
 
 import redis
 
-from recon_impl.services.journal import REFRESH_TOPIC
-
 __all__ = [
     "HEARTBEAT_TTL_S",
     "NEED_CHECK_CNT",
@@ -36,7 +34,7 @@ __all__ = [
 
 NEED_CHECK_CNT = "shooter:sms:need_check_cnt"
 TELEGRAM_OFFSET = "telegram:update_offset"
-REFRESH_CHANNEL = REFRESH_TOPIC  # an outbox topic is the channel it is published on
+REFRESH_CHANNEL = "admin:ws:refresh"  # the forced top-bar refresh (an outbox topic is its channel)
 HEARTBEAT_TTL_S = 86400
 _PUSHBULLET_TS = "pushbullet:last_sms_ts:"
 _HEARTBEAT = "shooter:device:heartbeat:"
