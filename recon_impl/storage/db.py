@@ -24,6 +24,14 @@ def make_engine(url: str, *, pool_size: int = 10, statement_timeout_ms: int = 50
         max_overflow=0,
         pool_pre_ping=True,
         pool_timeout=10,
+        # Bounded even when the server vanishes: connecting, and noticing a dead peer (~60 s).
+        connect_args={
+            "connect_timeout": 5,
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+        },
     )
 
     @event.listens_for(engine, "connect")
