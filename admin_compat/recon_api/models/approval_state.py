@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+
+class ApprovalState(StrEnum):
+    APPROVED = "approved"
+    IN_FLIGHT = "in_flight"
+    REFUSED = "refused"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+
+class ReconImplHttpHandlersTemplatesBacktestTemplateBodyDecimalSep(StrEnum):
+    VALUE_0 = "."
+    VALUE_1 = ","
+
+    def __str__(self) -> str:
+        return str(self.value)
