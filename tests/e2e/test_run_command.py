@@ -1,5 +1,5 @@
-"""The README's run command starts recon_service, the worker, the doubles and the demo traffic,
-and stops all of it on Ctrl-C."""
+"""The README's run command starts recon_service, the worker, the doubles, the legacy admin edge
+and the demo traffic, and stops all of it on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import sys
 import time
 
 import httpx
+import redis
 
+from admin_compat.legacy_auth import Session, create_session
 from testkit import ROOT
 
 
@@ -33,10 +35,12 @@ def wait_for(url: str, deadline_s: float = 60.0) -> httpx.Response:
 
 
 def test_run_command_serves_both_specs_their_swagger_ui_and_stops_cleanly_on_ctrl_c(stores):
-    """Both specs and their UIs are served, the worker is healthy, demo SMS get matched, Ctrl-C ends all."""
-    port, wallet_port, health_port = free_port(), free_port(), free_port()
+    """Both specs and their UIs are served, the worker is healthy, demo SMS get matched and show through
+    the legacy admin edge, Ctrl-C ends all."""
+    port, wallet_port, health_port, admin_port = free_port(), free_port(), free_port(), free_port()
     env = {**os.environ, "RECON_DATABASE_URL": stores[0], "RECON_REDIS_URL": stores[1]}
     ports = ["--port", str(port), "--wallet-port", str(wallet_port), "--worker-health-port", str(health_port)]
+    ports += ["--admin-port", str(admin_port)]
     process = subprocess.Popen(
         [sys.executable, "-m", "recon_impl.devrun", *ports, "--demo-every", "0.5"],
         cwd=ROOT,
@@ -69,9 +73,18 @@ def test_run_command_serves_both_specs_their_swagger_ui_and_stops_cleanly_on_ctr
                 break
             assert time.monotonic() < deadline, (healthy, matched)
             time.sleep(0.5)
+        # The legacy edge answers the old front-end's routes for an admin session.
+        with redis.Redis.from_url(stores[1]) as client:
+            token = create_session(client, Session(1, "tester", 1, (), int(time.time())))
+        edge = f"http://127.0.0.1:{admin_port}/api/admin"
+        listed = httpx.post(f"{edge}/shooter/sms/list", json={"status": 1}, headers={"X-Token": token}).json()
+        assert listed["code"] == 0 and listed["data"]["total"] >= 3, listed
+        top = httpx.get(f"{edge}/top/info", headers={"X-Token": token}).json()
+        assert top["code"] == 0 and top["data"]["recharge_pending_cnt"] >= 1, top
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     assert "worker" in output and "stopped" in output, output
+    assert f"http://127.0.0.1:{admin_port}/api/admin  (X-Token: " in output
     assert f"{base}/internal/recon/v1/ui/" in output and f"{base}/api/shooter/ui/" in output
