@@ -1,5 +1,6 @@
-"""What both contract suites share: the Schemathesis configuration, the Hypothesis budget and a
-tally of the examples that were sent."""
+"""What the contract suites share: the Schemathesis configuration, the Hypothesis budget, the
+in-process app proxies, OpenAPI-to-JSON-Schema conversion and a tally of the examples that were
+sent."""
 
 from __future__ import annotations
 
@@ -72,10 +73,15 @@ DEFAULT_CHECKS = (
     "allow_header_conformance",
 )
 
-# Examples sent per suite, and device answers per (path, HTTP status, envelope code); printed at
-# the end of the run (see contract_tests/conftest.py).
+# Examples sent per suite, device answers per (path, HTTP status, envelope code) and admin edge
+# answers per (operation, HTTP status, envelope code); printed at the end of the run (see
+# contract_tests/conftest.py).
 EXAMPLES: Counter[str] = Counter()
 OUTCOMES: Counter[tuple[str, int, int]] = Counter()
+LEGACY_OUTCOMES: Counter[tuple[str, int, int]] = Counter()
+# What the admin edge's refresh check saw: "new" (a refresh was due and granted), "grace" (an old
+# token in its grace got the same new token), "none" (no refresh due, no header).
+LEGACY_REFRESHES: Counter[str] = Counter()
 
 
 # Formats the internal spec names for rules JSON Schema cannot state exactly (``format`` is an
@@ -115,23 +121,26 @@ class AppProxy:
     avoid the proxy, but its lazy runner uses ``Function._nodeid``, which pytest 9 no longer has.)
     """
 
-    def __init__(self) -> None:
+    def __init__(self, fixture: str = "contract_app") -> None:
         self.target: Any = None
         self.service_token = ""
+        self.fixture = fixture
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if self.target is None:
-            raise RuntimeError("the contract app proxy is not bound: use the `contract_app` fixture")
+            raise RuntimeError(f"the contract app proxy is not bound: use the `{self.fixture}` fixture")
         await self.target(scope, receive, send)
 
 
 APP = AppProxy()
+# The legacy admin edge (admin_compat), bound by the `legacy_edge` fixture the same way.
+EDGE = AppProxy("legacy_edge")
 
 
-def load_schema(spec: str) -> OpenApiSchema:
-    """One spec file, with its own fresh configuration, bound to the in-process app."""
+def load_schema(spec: str, app: AppProxy = APP) -> OpenApiSchema:
+    """One spec file, with its own fresh configuration, bound to an in-process app."""
     schema = schemathesis.openapi.from_path(SPECS / spec, config=load_config())
-    schema.app = APP
+    schema.app = app
     return schema
 
 
@@ -172,3 +181,17 @@ def pin_idempotency_key(case: Case[Any]) -> None:
 def describe(value: Any, limit: int = 200) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def json_schema(node: Any) -> Any:
+    """An OpenAPI 3.0 schema as JSON Schema draft 4 (``nullable`` becomes a ``null`` type)."""
+    if isinstance(node, list):
+        return [json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: json_schema(value) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable") and "type" in converted:
+        converted["type"] = [converted["type"], "null"]
+        if "enum" in converted and None not in converted["enum"]:
+            converted["enum"] = [*converted["enum"], None]
+    return converted

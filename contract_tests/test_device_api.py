@@ -35,6 +35,7 @@ from contract_tests._support import (
     SPECS,
     count_example,
     describe,
+    json_schema,
     load_schema,
 )
 from recon_impl.security import device_signature, signature_matches
@@ -100,20 +101,6 @@ def enrolled_device(contract_app: Any, base_settings: Any) -> Iterator[DeviceSta
 # Reading the spec ------------------------------------------------------------------------------
 
 
-def _json_schema(node: Any) -> Any:
-    """An OpenAPI 3.0 schema as JSON Schema draft 4 (``nullable`` becomes a ``null`` type)."""
-    if isinstance(node, list):
-        return [_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    converted = {key: _json_schema(value) for key, value in node.items() if key != "nullable"}
-    if node.get("nullable") and "type" in converted:
-        converted["type"] = [converted["type"], "null"]
-        if "enum" in converted and None not in converted["enum"]:
-            converted["enum"] = [*converted["enum"], None]
-    return converted
-
-
 def _header_validators(path: str) -> dict[str, Draft4Validator]:
     operation = RAW_SPEC["paths"][path]["post"]
     validators = {}
@@ -122,12 +109,12 @@ def _header_validators(path: str) -> dict[str, Draft4Validator]:
         if "$ref" in declared:
             parameter = RAW_SPEC["components"]["parameters"][declared["$ref"].rsplit("/", 1)[1]]
         if parameter["in"] == "header":
-            validators[parameter["name"]] = Draft4Validator(_json_schema(parameter["schema"]))
+            validators[parameter["name"]] = Draft4Validator(json_schema(parameter["schema"]))
     return validators
 
 
 BODY_VALIDATORS = {
-    path: Draft4Validator(_json_schema(item["post"]["requestBody"]["content"][JSON_MEDIA_TYPE]["schema"]))
+    path: Draft4Validator(json_schema(item["post"]["requestBody"]["content"][JSON_MEDIA_TYPE]["schema"]))
     for path, item in RAW_SPEC["paths"].items()
 }
 HEADER_VALIDATORS = {path: _header_validators(path) for path in RAW_SPEC["paths"]}

@@ -21,12 +21,13 @@ from connexion.context import context
 
 from admin_compat.app import deps
 from admin_compat.auth import require
-from admin_compat.envelope import error_for_problem, success
+from admin_compat.envelope import NOT_FOUND, LegacyError, error_for_problem, success
 
 __all__ = [
     "actor",
     "call",
     "clean",
+    "known_id",
     "not_empty",
     "page",
     "paging",
@@ -39,6 +40,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 _REQUEST_ID = "admin_request_id"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+# recon's ids are PostgreSQL bigints; the legacy spec leaves ids unbounded (frozen contract).
+_MAX_RECORD_ID = 2**63 - 1
 
 
 def request_id() -> str:
@@ -71,6 +74,14 @@ def call(endpoint: Callable[..., Any], *, idempotent: bool, **kwargs: Any) -> An
         log.error("recon answered HTTP %s unexpectedly", status)
         raise RuntimeError(f"recon answered HTTP {status}")
     raise error
+
+
+def known_id(value: int) -> int:
+    """A record id to send to recon; one beyond recon's id range names no record (1002), it
+    is not an invalid parameter (the legacy spec puts no maximum on ids)."""
+    if value > _MAX_RECORD_ID:
+        raise LegacyError(NOT_FOUND)
+    return value
 
 
 def clean(body: Mapping[str, Any] | None, *drop: str) -> dict[str, Any]:

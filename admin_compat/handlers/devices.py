@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from admin_compat.handlers import actor, call, clean, page, paging, require, success
+from admin_compat.handlers import actor, call, clean, known_id, page, paging, require, success
 from admin_compat.recon_api.api.devices import (
     recon_impl_http_handlers_devices_delete_device as remove_device,
 )
@@ -50,11 +50,11 @@ def list_devices_get(page: int = 1, page_size: int = 20, trusted: int | None = N
 def trust_device(body: dict[str, Any]) -> dict[str, Any]:
     audit = actor("recon:edit")
     model = ReconImplHttpHandlersDevicesSetTrustBody.from_dict({"trusted": body["trusted"]})
-    call(set_trust.sync_detailed, idempotent=True, device_pk=body["id"], body=model, **audit)
+    call(set_trust.sync_detailed, idempotent=True, device_pk=known_id(body["id"]), body=model, **audit)
     return success(None)
 
 
 def delete_device(body: dict[str, Any]) -> dict[str, Any]:
     audit = actor("recon:edit")
-    call(remove_device.sync_detailed, idempotent=True, device_pk=body["id"], **audit)
+    call(remove_device.sync_detailed, idempotent=True, device_pk=known_id(body["id"]), **audit)
     return success(None)

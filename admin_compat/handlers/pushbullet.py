@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from admin_compat.handlers import actor, call, clean, page, paging, require, success
+from admin_compat.handlers import actor, call, clean, known_id, page, paging, require, success
 from admin_compat.recon_api.api.pushbullet import (
     recon_impl_http_handlers_pushbullet_create_account as create_account,
 )
@@ -53,5 +53,5 @@ def add_device(body: dict[str, Any]) -> dict[str, Any]:
 
 def delete_device(body: dict[str, Any]) -> dict[str, Any]:
     audit = actor("recon:edit")
-    call(delete_account.sync_detailed, idempotent=True, account_id=body["id"], **audit)
+    call(delete_account.sync_detailed, idempotent=True, account_id=known_id(body["id"]), **audit)
     return success(None)

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from admin_compat.handlers import actor, call, clean, not_empty, page, paging, pick, require, success
+from admin_compat.handlers import (
+    actor,
+    call,
+    clean,
+    known_id,
+    not_empty,
+    page,
+    paging,
+    pick,
+    require,
+    success,
+)
 from admin_compat.recon_api.api.sms import recon_impl_http_handlers_sms_get_sms as get_one
 from admin_compat.recon_api.api.sms import recon_impl_http_handlers_sms_list_sms as list_all
 from admin_compat.recon_api.api.sms import recon_impl_http_handlers_sms_reset_sms as reset_one
@@ -60,7 +71,7 @@ def list_sms(body: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def get_sms(body: dict[str, Any]) -> dict[str, Any]:
     require("recon:view")
-    found = call(get_one.sync_detailed, idempotent=True, sms_id=body["id"])
+    found = call(get_one.sync_detailed, idempotent=True, sms_id=known_id(body["id"]))
     detail = pick(found, FIELDS)
     detail["reason"] = found.get("reason")
     detail["candidates"] = [pick(c, CANDIDATE_FIELDS) for c in found.get("candidates") or []]
@@ -69,12 +80,12 @@ def get_sms(body: dict[str, Any]) -> dict[str, Any]:
 
 def reset_sms(body: dict[str, Any]) -> dict[str, Any]:
     audit = actor("recon:edit")
-    call(reset_one.sync_detailed, idempotent=False, sms_id=body["id"], **audit)
+    call(reset_one.sync_detailed, idempotent=False, sms_id=known_id(body["id"]), **audit)
     return success(None)
 
 
 def check_sms(body: dict[str, Any]) -> dict[str, Any]:
     audit = actor("recon:check")
     model = ReconImplHttpHandlersSmsReviewSmsBody.from_dict(clean(body, "id"))
-    call(review_one.sync_detailed, idempotent=False, sms_id=body["id"], body=model, **audit)
+    call(review_one.sync_detailed, idempotent=False, sms_id=known_id(body["id"]), body=model, **audit)
     return success(None)

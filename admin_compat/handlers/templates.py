@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from admin_compat.handlers import actor, call, clean, not_empty, page, paging, require, success
+from admin_compat.handlers import actor, call, clean, known_id, not_empty, page, paging, require, success
 from admin_compat.recon_api.api.templates import (
     recon_impl_http_handlers_templates_create_template as create_template,
 )
@@ -49,5 +49,5 @@ def add_template(body: dict[str, Any]) -> dict[str, Any]:
 
 def delete_template(body: dict[str, Any]) -> dict[str, Any]:
     audit = actor("recon:edit")
-    call(remove_template.sync_detailed, idempotent=True, template_id=body["id"], **audit)
+    call(remove_template.sync_detailed, idempotent=True, template_id=known_id(body["id"]), **audit)
     return success(None)

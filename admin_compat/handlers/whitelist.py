@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from admin_compat.handlers import actor, call, clean, not_empty, page, paging, require, success
+from admin_compat.handlers import actor, call, clean, known_id, not_empty, page, paging, require, success
 from admin_compat.recon_api.api.whitelist import (
     recon_impl_http_handlers_whitelist_create_entry as create_entry,
 )
@@ -37,5 +37,5 @@ def add_entry(body: dict[str, Any]) -> dict[str, Any]:
 
 def delete_entry(body: dict[str, Any]) -> dict[str, Any]:
     audit = actor("recon:edit")
-    call(remove_entry.sync_detailed, idempotent=True, entry_id=body["id"], **audit)
+    call(remove_entry.sync_detailed, idempotent=True, entry_id=known_id(body["id"]), **audit)
     return success(None)
