@@ -34,9 +34,12 @@ def wait_for(url: str, deadline_s: float = 60.0) -> httpx.Response:
             time.sleep(0.2)
 
 
-def test_run_command_serves_both_specs_their_swagger_ui_and_stops_cleanly_on_ctrl_c(stores):
+def test_run_command_serves_both_specs_their_swagger_ui_and_stops_cleanly_on_ctrl_c(clean_stores):
     """Both specs and their UIs are served, the worker is healthy, demo SMS get matched and show through
     the legacy admin edge, Ctrl-C ends all."""
+    # Emptied stores: SMS left matched by earlier tests would pass for the demo's (and then be
+    # released by the worker, whose wallet never had their orders).
+    stores = clean_stores
     port, wallet_port, health_port, admin_port = free_port(), free_port(), free_port(), free_port()
     env = {**os.environ, "RECON_DATABASE_URL": stores[0], "RECON_REDIS_URL": stores[1]}
     ports = ["--port", str(port), "--wallet-port", str(wallet_port), "--worker-health-port", str(health_port)]
