@@ -237,6 +237,7 @@ class ReconClient:
                 timeout=self.config.retry_budget_s,
                 wait_initial=0.05,
                 wait_max=0.5,
+                wait_jitter=0.05,  # stamina's default (1 s) would dwarf these waits
             ):
                 with attempt:
                     return self._once(endpoint, kwargs)
