@@ -21,8 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import connexion
+import flask
 import redis
-from connexion.middleware import MiddlewarePosition
+from connexion.jsonifier import Jsonifier
+from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.datastructures import Headers
@@ -30,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from admin_compat import auth, envelope
 from admin_compat.recon_client import ReconClient, ReconConfig
+from admin_compat.wsgi_bridge import use_buffered_wsgi
 
 __all__ = ["ADMIN_BASE", "BodyLimit", "Deps", "EdgeSettings", "Preflight", "create_app", "deps", "set_deps"]
 
@@ -92,8 +96,19 @@ def create_app(
 
     # Connexion logs validation failures with the offending value (a Pushbullet token, say).
     logging.getLogger("connexion.validators").setLevel(logging.WARNING)
-    app = connexion.FlaskApp(__name__, specification_dir=str(SPECS))
+    app = connexion.FlaskApp(
+        __name__,
+        specification_dir=str(SPECS),
+        # The old server served no API explorer, and the edge needs none.
+        middlewares=[m for m in ConnexionMiddleware.default_middlewares if m is not SwaggerUIMiddleware],
+        # Compact JSON (the contract leaves whitespace free): Connexion's default indent=2
+        # makes the json module fall back from its C encoder to the pure-Python one.
+        jsonifier=Jsonifier(flask.json),
+    )
     app.app.json.sort_keys = False
+    # One thread hop per request instead of a2wsgi's streaming; 16 threads, so both recon
+    # lanes (8 calls each) can be busy at once and top-info still gets a thread.
+    use_buffered_wsgi(app, threads=2 * recon.config.pool_size)
     app.add_api(
         "legacy-admin.yaml",
         base_path=ADMIN_BASE,
