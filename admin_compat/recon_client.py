@@ -1,7 +1,11 @@
 """The admin edge's way to recon_service: the generated client, bounded, retried and broken.
 
 Every call goes through ``ReconClient.call(endpoint, idempotent=..., **kwargs)`` where
-``endpoint`` is a generated operation's ``sync_detailed`` (``admin_compat.recon_api.api...``):
+``endpoint`` is a generated operation's ``sync_detailed`` (``admin_compat.recon_api.api...``).
+With ``parse=False`` the generated module still builds the request (its ``_get_kwargs``: path,
+query, body and their types) but the answer is not turned into models: ``parsed`` is None and
+the caller reads ``content`` (the legacy handlers map recon's JSON themselves; parsing a page
+of 20 SMS into models first cost 0.2 ms and was thrown away). Every call has:
 
 - explicit connect/read/write/pool timeouts on one pooled ``httpx`` client;
 - a bulkhead: at most ``pool_size`` recon calls at once per lane, so slow list routes cannot take
@@ -25,10 +29,12 @@ nor counted by the breaker: a wallet outage must not shed every recon route. Pro
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 import httpx
@@ -127,6 +133,31 @@ class ReconConfig:
     pool_size: int = 8  # concurrent calls per lane (the bulkhead)
 
 
+_UNPARSED: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+
+def _unparsed(endpoint: Callable[..., Response[T]]) -> Callable[..., Response[T]]:
+    """``endpoint`` (a generated ``sync_detailed``) without its answer parsing: the same
+    request, built by its module's ``_get_kwargs``."""
+    found = _UNPARSED.get(endpoint)
+    if found is None:
+        build = getattr(sys.modules[endpoint.__module__], "_get_kwargs", None)
+        if build is None or endpoint.__name__ != "sync_detailed":
+            raise TypeError(f"{endpoint!r} is not a generated recon operation's sync_detailed")
+
+        def send(*, client: AuthenticatedClient, **kwargs: Any) -> Response[Any]:
+            answer = client.get_httpx_client().request(**build(**kwargs))
+            return Response(
+                status_code=HTTPStatus(answer.status_code),
+                content=answer.content,
+                headers=answer.headers,
+                parsed=None,
+            )
+
+        found = _UNPARSED[endpoint] = send
+    return found
+
+
 class _OpenedAt(pybreaker.CircuitBreakerListener):
     """Remembers when the breaker last opened, so a shed call needs no lock and no slot."""
 
@@ -185,9 +216,13 @@ class ReconClient:
         *,
         idempotent: bool,
         lane: str = "default",
+        parse: bool = True,
         **kwargs: Any,
     ) -> Response[T]:
-        """Run ``endpoint(client=..., **kwargs)``; raise ``ReconUnavailable`` instead of failing."""
+        """Run ``endpoint(client=..., **kwargs)``; raise ``ReconUnavailable`` instead of failing.
+        With ``parse=False`` the answer's ``parsed`` is None (see the module doc)."""
+        if not parse:
+            endpoint = _unparsed(endpoint)
         if self._shed_by_breaker():
             raise ReconUnavailable("recon circuit breaker is open")
         slots = self._lane(lane)

@@ -64,7 +64,7 @@ def actor(perm: str) -> dict[str, str]:
 
 def call(endpoint: Callable[..., Any], *, idempotent: bool, **kwargs: Any) -> Any:
     """Run a recon operation; its JSON answer (None for 204), or raise the legacy error."""
-    answer = deps().recon.call(endpoint, idempotent=idempotent, **kwargs)
+    answer = deps().recon.call(endpoint, idempotent=idempotent, parse=False, **kwargs)
     status = int(answer.status_code)
     body = _json(answer.content)
     if 200 <= status < 300:

@@ -447,6 +447,42 @@ def test_a_programming_error_propagates_and_is_not_counted_by_the_breaker(proxy,
     assert client.breaker.current_state == pybreaker.STATE_CLOSED
 
 
+@pytest.mark.parametrize(
+    ("endpoint", "kwargs"),
+    [
+        (list_sms.sync_detailed, {"page": 1, "page_size": 5, "status": 1, "keyword": "VCB"}),
+        (get_entry.sync_detailed, {"entry_id": 999_999}),
+        (create_entry.sync_detailed, {"body": WhitelistBody(phone="---"), "x_actor": "alice"}),
+    ],
+    ids=["query", "path-404", "json-body-400"],
+)
+def test_an_unparsed_call_sends_the_generated_request_and_returns_recons_bytes(
+    proxy, make_client, endpoint, kwargs
+):
+    """parse=False: the same request (method, path, query, body) and the same answer, no models."""
+    client = make_client(proxy.url)
+    parsed = client.call(endpoint, idempotent=False, **kwargs)
+    raw = client.call(endpoint, idempotent=False, parse=False, **kwargs)
+    assert proxy.seen[0] == proxy.seen[1]
+    assert raw.parsed is None and parsed.parsed is not None
+    assert raw.status_code == parsed.status_code
+    assert raw.content == parsed.content
+    assert raw.headers["content-type"] == parsed.headers["content-type"]
+
+
+def test_an_unparsed_call_keeps_the_failure_rules(proxy, make_client):
+    """parse=False still retries a 5xx of an idempotent call, counts it, and refuses a bad argument."""
+    proxy.plan = lambda n, method, path: "503" if n == 0 else "pass"
+    client = make_client(proxy.url, attempts=2, breaker_fail_max=1)
+    assert client.call(list_entries.sync_detailed, idempotent=True, parse=False).status_code == 200
+    assert len(proxy.seen) == 2
+    with pytest.raises(TypeError):
+        client.call(list_entries.sync_detailed, idempotent=True, parse=False, no_such_parameter=1)
+    with pytest.raises(TypeError, match="generated recon operation"):
+        client.call(lambda client: None, idempotent=True, parse=False)
+    assert len(proxy.seen) == 2
+
+
 # --- the breaker's open / half-open / closed cycle ---------------------------------------------
 
 

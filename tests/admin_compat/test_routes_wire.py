@@ -109,6 +109,37 @@ def test_a_wrong_method_is_405_with_the_envelope_and_allow(edge: Edge) -> None:
     assert "POST" in answer.headers["Allow"]
 
 
+def test_no_api_explorer_is_served_under_the_admin_base(edge: Edge) -> None:
+    """The old server had none: the Swagger UI and the spec are unknown routes here."""
+    for path in ("/ui/", "/openapi.json"):
+        answer = edge.get(path)
+        assert answer.status_code == 404
+        assert answer.json() == err(1001, "route not found")
+
+
+def test_answers_are_compact_json(edge: Edge) -> None:
+    """Whitespace is free (contract, section 1); indented JSON costs the slow encoder."""
+    answer = edge.post("/shooter/sms/list", {"page": 1})
+    assert answer.json()["code"] == 0
+    assert b"\n " not in answer.content
+    assert answer.content.startswith(b'{"code":')
+
+
+def test_flask_runs_behind_the_buffered_bridge_with_a_thread_per_recon_slot(
+    redis_client: redis.Redis,
+) -> None:
+    """One thread hop per request (admin_compat.wsgi_bridge), 16 threads: both recon lanes full
+    (8 calls each) still leave none of them waiting for a thread."""
+    from admin_compat.wsgi_bridge import BufferedWSGI
+
+    recon = ReconClient(ReconConfig("http://127.0.0.1:9/internal/recon/v1", "token"))
+    edge_app = create_app(EdgeSettings(), recon=recon, redis_client=redis_client)
+    bridge = edge_app._middleware_app.asgi_app
+    assert isinstance(bridge, BufferedWSGI)
+    assert bridge.executor._max_workers == 2 * recon.config.pool_size
+    recon.close()
+
+
 def test_a_cors_preflight_is_204_naming_the_admin_headers(edge: Edge) -> None:
     """OPTIONS answers 204 before authentication, allowing X-Token, Authorization, Content-Type."""
     answer = edge.http.options(
