@@ -11,6 +11,11 @@ guarded operations from the specs themselves (Connexion hands every ``SpecMiddle
 API added to the app): unknown routes, wrong methods and ``security: []`` operations pass
 untouched, to their 404, 405 or handler.
 
+Each guarded operation's ``x-permission`` is checked here too, right after authentication: a
+session without it gets 403 before its body is validated (a user who may not use a route
+learns nothing about its input rules). The handlers' ``require`` checks the same permission
+again.
+
 ``token_info`` and ``bearer_info`` (the spec's security functions) only confirm the
 middleware's decision for the same token, without another Redis round trip; without the
 middleware they refuse everything.
@@ -24,6 +29,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
@@ -122,7 +128,7 @@ class LegacyAuthMiddleware:
         self.app = app
         self.redis_client = redis_client
         self.clock = clock
-        self._guarded: list[tuple[frozenset[str], re.Pattern[str]]] = []
+        self._guarded: list[tuple[re.Pattern[str], dict[str, _Guard]]] = []  # per path, per method
 
     def add_api(self, specification: Any, base_path: str | None = None, **_options: Any) -> None:
         """Learn the operations secured by this module's security functions."""
@@ -130,7 +136,8 @@ class LegacyAuthMiddleware:
         self._guarded += _guarded_operations(specification, base)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self._is_guarded(scope["method"], scope["path"]):
+        guard = self._guard(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        if guard is None:
             await self.app(scope, receive, _with_headers(send, None))
             return
         credential = credential_from_headers(Headers(scope=scope))
@@ -152,13 +159,23 @@ class LegacyAuthMiddleware:
             log.info("admin request refused: token invalid or expired")
             await _answer(send, 401, _UNAUTHORIZED, "token invalid or expired")
             return
+        if guard.perm is not None and not has_permission(result.session, guard.perm):
+            log.info("admin request refused: %s lacks %s", result.session.username, guard.perm)
+            denied = PermissionDenied(guard.perm)
+            # it passed authentication: a due refresh rides on the 403 too (contract, section 2)
+            await _answer(send, denied.status, denied.code, denied.msg, result.refresh_token)
+            return
         found = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
         found[SESSION] = result.session
         found[_CREDENTIAL] = credential
         await self.app(scope, receive, _with_headers(send, result.refresh_token))
 
-    def _is_guarded(self, method: str, path: str) -> bool:
-        return any(method in methods and pattern.fullmatch(path) for methods, pattern in self._guarded)
+    def _guard(self, method: str, path: str) -> _Guard | None:
+        """The guard of the operation at ``method path``; None when it needs no session."""
+        for pattern, methods in self._guarded:
+            if method in methods and pattern.fullmatch(path):
+                return methods[method]
+        return None
 
 
 # Connexion registers each spec on the middlewares that are SpecMiddlewares (an ABC).
@@ -176,10 +193,17 @@ def install(app: Any, *, redis_client: redis.Redis, clock: Callable[[], float] =
     )
 
 
-def _guarded_operations(spec: Any, base_path: str) -> list[tuple[frozenset[str], re.Pattern[str]]]:
-    """(methods, full path pattern) of each operation that needs a legacy session: its
-    security names a scheme backed by ``token_info``/``bearer_info`` and allows no anonymous
-    access (an empty requirement)."""
+@dataclass(frozen=True, slots=True)
+class _Guard:
+    """An operation that needs a legacy session, and the permission its spec names."""
+
+    perm: str | None  # x-permission
+
+
+def _guarded_operations(spec: Any, base_path: str) -> list[tuple[re.Pattern[str], dict[str, _Guard]]]:
+    """(full path pattern, method -> x-permission) of the operations that need a legacy
+    session: their security names a scheme backed by ``token_info``/``bearer_info`` and allows
+    no anonymous access (an empty requirement)."""
     functions = {f"{__name__}.{func.__name__}" for func in (token_info, bearer_info)}
     schemes = {
         name
@@ -188,21 +212,21 @@ def _guarded_operations(spec: Any, base_path: str) -> list[tuple[frozenset[str],
     }
     guarded = []
     for path, item in spec.get("paths", {}).items():
-        methods = set()
+        methods: dict[str, _Guard] = {}
         for method, operation in item.items():
             if method not in _HTTP_METHODS:
                 continue
             requirements = operation.get("security", spec.security) or []
             if all(requirements) and any(name in schemes for req in requirements for name in req):
-                methods.add(method.upper())
+                methods[method.upper()] = _Guard(operation.get("x-permission"))
         if "GET" in methods:
-            methods.add("HEAD")  # Starlette routes HEAD wherever GET is routed
+            methods.setdefault("HEAD", methods["GET"])  # Starlette routes HEAD wherever GET is
         if methods:
             pattern = "".join(
                 "[^/]+" if part.startswith("{") else re.escape(part)
                 for part in re.split(r"(\{[^}/]+\})", base_path + path)
             )
-            guarded.append((frozenset(methods), re.compile(pattern)))
+            guarded.append((re.compile(pattern), methods))
     return guarded
 
 
@@ -225,9 +249,9 @@ def _with_headers(send: Send, refresh_token: str | None) -> Send:
     return send_with_headers
 
 
-async def _answer(send: Send, status: int, code: int, msg: str) -> None:
+async def _answer(send: Send, status: int, code: int, msg: str, refresh_token: str | None = None) -> None:
     body = json.dumps({"code": code, "msg": msg, "data": None}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    send = _with_headers(send, None)
+    send = _with_headers(send, refresh_token)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

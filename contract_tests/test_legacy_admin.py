@@ -412,14 +412,14 @@ def expected(case: Case[Any], response: Response, before: Before) -> tuple[int, 
         return 405, frozenset({1001}), "a method the route does not have"
     if before.session is None:
         return 401, frozenset({401}), "a token that is missing, invalid or expired"
+    if not has_permission(before.session, operation.permission):  # checked before the input
+        return 403, frozenset({403}), f"a session without {operation.permission}"
     body = _sent_body(response)
     if len(body) > EDGE_LIMITS["max_body_bytes"]:
         return 200, frozenset({1001}), "a body over the size limit"
     problem = _query_problem(operation, request.url or "") or _body_problem(operation, request, body)
     if problem is not None:
         return 200, frozenset({1001}), f"invalid input ({problem})"
-    if not has_permission(before.session, operation.permission):
-        return 403, frozenset({403}), f"a session without {operation.permission}"
     codes = frozenset({0}) | BUSINESS_ANSWERS.get(path, frozenset())
     document = _document(request, body)
     if operation.body is None:  # the GET forms: the query is the input
