@@ -124,6 +124,22 @@ async def test_the_iterable_is_closed_after_it_was_read() -> None:
     assert Closing.closed
 
 
+async def post_raw(wsgi: Any, path: str, incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """POST ``path`` to a BufferedWSGI of ``wsgi`` with these ASGI receive messages; what it sent."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": path, "query_string": b"", "headers": [],
+             "http_version": "1.1"}  # fmt: skip
+    await BufferedWSGI(wsgi, threads=1)(scope, receive, send)
+    return sent
+
+
 async def test_a_client_gone_before_its_body_arrived_runs_nothing() -> None:
     calls: list[Any] = []
 
@@ -132,47 +148,15 @@ async def test_a_client_gone_before_its_body_arrived_runs_nothing() -> None:
         start_response("200 OK", [])
         return [b""]
 
-    sent: list[Any] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/",
-        "query_string": b"",
-        "headers": [],
-        "http_version": "1.1",
-    }
-    await BufferedWSGI(counting, threads=1)(scope, receive, send)
-    assert calls == [] and sent == []
+    assert await post_raw(counting, "/", [{"type": "http.disconnect"}]) == []
+    assert calls == []
 
 
 async def test_a_body_sent_in_several_messages_is_joined() -> None:
-    parts = [b"ab", b"cd", b"ef"]
-
-    async def receive() -> dict[str, Any]:
-        body = parts.pop(0)
-        return {"type": "http.request", "body": body, "more_body": bool(parts)}
-
-    sent: list[dict[str, Any]] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/echo",
-        "query_string": b"",
-        "headers": [],
-        "http_version": "1.1",
-    }
-    await BufferedWSGI(app, threads=1)(scope, receive, send)
+    parts = [{"type": "http.request", "body": b"ab", "more_body": True},
+             {"type": "http.request", "body": b"cd", "more_body": True},
+             {"type": "http.request", "body": b"ef"}]  # fmt: skip
+    sent = await post_raw(app, "/echo", parts)
     assert sent[0]["status"] == 201
     assert sent[1] == {"type": "http.response.body", "body": b"got:abcdef:"}
 
