@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,18 +10,15 @@ from functools import partial
 from typing import Any
 
 import pytest
-import redis
 import trio
 from edge_stack import Stack, edge_stack
 
 from infra.doubles.wallet_state import WalletState
 from recon_impl.settings import Settings
-from recon_impl.storage.db import make_engine, make_session_factory
-from recon_impl.storage.legacy_keys import REFRESH_CHANNEL
 from recon_impl.storage.models import ShooterDevice
 from recon_worker.context import Beat, WorkerContext
 from recon_worker.outbox import RelayConfig, listen_notifications, outbox_relay
-from testkit import ENROLL_KEY
+from testkit import ENROLL_KEY, RefreshChannel, worker_context
 
 QUIET_S = 1.0  # no second message within this window after the first
 DEADLINE_S = 10.0
@@ -108,46 +104,8 @@ def stack(settings: Settings, fresh_wallet: tuple[str, WalletState]) -> Iterator
 
 @pytest.fixture
 def ctx(settings: Settings) -> Iterator[WorkerContext]:
-    assert settings.database_url and settings.redis_url
-    engine = make_engine(settings.database_url, pool_size=4)
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
-    yield WorkerContext(
-        settings=settings,
-        sessions=make_session_factory(engine),
-        redis=client,
-        worker_id="test-forced-refresh",
-        limiter=trio.CapacityLimiter(4),
-    )
-    client.close()
-    engine.dispose()
-
-
-class Channel:
-    def __init__(self, redis_url: str) -> None:
-        self.client = redis.Redis.from_url(redis_url, decode_responses=True)
-        self.pubsub = self.client.pubsub()
-        self.pubsub.subscribe(REFRESH_CHANNEL)
-        confirmation = self.pubsub.get_message(timeout=5)
-        assert confirmation and confirmation["type"] == "subscribe"
-
-    async def next(self, timeout_s: float) -> dict[str, Any] | None:
-        with trio.move_on_after(timeout_s):
-            while True:
-                message = await trio.to_thread.run_sync(partial(self.pubsub.get_message, timeout=0.1))
-                if message and message["type"] == "message":
-                    return dict(json.loads(message["data"]))
-        return None
-
-    async def drain(self) -> list[dict[str, Any]]:
-        """Everything published until the channel has been quiet for ``QUIET_S``."""
-        seen = []
-        while (message := await self.next(QUIET_S)) is not None:
-            seen.append(message)
-        return seen
-
-    def close(self) -> None:
-        self.pubsub.close()
-        self.client.close()
+    with worker_context(settings, "test-forced-refresh") as context:
+        yield context
 
 
 async def _started(nursery: trio.Nursery, loop: Any, ctx: WorkerContext, name: str) -> None:
@@ -167,12 +125,12 @@ async def test_an_admin_change_is_announced_once_and_only_once_it_is_committed(
     visible in PostgreSQL when the message arrives; nothing else follows."""
     assert stack.settings.redis_url
     planned = change(stack)  # setup (ingest, decide, register) announces too: drained below
-    channel = Channel(stack.settings.redis_url)
+    channel = RefreshChannel(stack.settings.redis_url)
     try:
         async with trio.open_nursery() as nursery:
             await _started(nursery, listen_notifications, ctx, "outbox_listen")
             await _started(nursery, partial(outbox_relay, config=RelayConfig(fallback_s=60.0)), ctx, "relay")
-            before = await channel.drain()
+            before = await channel.drain(QUIET_S)
             assert not planned.stored()
             answers: list[Any] = []
 
@@ -184,7 +142,7 @@ async def test_an_admin_change_is_announced_once_and_only_once_it_is_committed(
             message = await channel.next(DEADLINE_S)
             assert message is not None, "no refresh was published"
             visible = await trio.to_thread.run_sync(planned.stored)
-            later = await channel.drain()
+            later = await channel.drain(QUIET_S)
             nursery.cancel_scope.cancel()
     finally:
         channel.close()

@@ -6,7 +6,6 @@ NOTIFY wake-up can explain a message that arrives within the test's deadline.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from recon_impl.services.journal import announce_refresh
 from recon_impl.services.sms import reset_sms
 from recon_impl.settings import Settings
 from recon_impl.storage.db import make_engine, make_session_factory, transaction
-from recon_impl.storage.legacy_keys import NEED_CHECK_CNT, REFRESH_CHANNEL
+from recon_impl.storage.legacy_keys import NEED_CHECK_CNT
 from recon_worker.context import Beat, WorkerContext
 from recon_worker.outbox import (
     RelayConfig,
@@ -34,6 +33,7 @@ from recon_worker.outbox import (
     prune_published,
     relay_once,
 )
+from testkit import RefreshChannel, worker_context
 
 QUIET = RelayConfig(fallback_s=60.0)
 DEADLINE_S = 10.0  # a deadline for "promptly", far below the 60 s fallback; not a speed claim
@@ -41,57 +41,14 @@ DEADLINE_S = 10.0  # a deadline for "promptly", far below the 60 s fallback; not
 
 @pytest.fixture
 def ctx(settings: Settings) -> Iterator[WorkerContext]:
-    assert settings.database_url and settings.redis_url
-    engine = make_engine(settings.database_url, pool_size=6)
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
-    yield WorkerContext(
-        settings=settings,
-        sessions=make_session_factory(engine),
-        redis=client,
-        worker_id="test-relay",
-        limiter=trio.CapacityLimiter(6),
-    )
-    client.close()
-    engine.dispose()
-
-
-class Channel:
-    """A subscriber on the refresh channel, subscribed before the test writes anything."""
-
-    def __init__(self, redis_url: str) -> None:
-        self.client = redis.Redis.from_url(redis_url, decode_responses=True)
-        self.pubsub = self.client.pubsub()
-        self.pubsub.subscribe(REFRESH_CHANNEL)
-        confirmation = self.pubsub.get_message(timeout=5)
-        assert confirmation and confirmation["type"] == "subscribe"
-
-    async def next(self, timeout_s: float = DEADLINE_S) -> dict[str, Any] | None:
-        with trio.move_on_after(timeout_s):
-            while True:
-                message = await trio.to_thread.run_sync(partial(self.pubsub.get_message, timeout=0.2))
-                if message and message["type"] == "message":
-                    return dict(json.loads(message["data"]))
-        return None
-
-    async def until_reason(self, reason: str) -> list[dict[str, Any]]:
-        """Every message up to and including the first one with ``reason``."""
-        seen: list[dict[str, Any]] = []
-        while True:
-            message = await self.next()
-            assert message is not None, f"no message with reason {reason!r}; got {seen}"
-            seen.append(message)
-            if message["reason"] == reason:
-                return seen
-
-    def close(self) -> None:
-        self.pubsub.close()
-        self.client.close()
+    with worker_context(settings, "test-relay", pool_size=6) as context:
+        yield context
 
 
 @pytest.fixture
-def channel(settings: Settings) -> Iterator[Channel]:
+def channel(settings: Settings) -> Iterator[RefreshChannel]:
     assert settings.redis_url
-    subscriber = Channel(settings.redis_url)
+    subscriber = RefreshChannel(settings.redis_url)
     yield subscriber
     subscriber.close()
 
@@ -136,7 +93,7 @@ async def start_listener(nursery: trio.Nursery, ctx: WorkerContext) -> Beat:
 
 @pytest.mark.trio
 async def test_a_committed_row_is_published_promptly_because_notify_wakes_the_relay(
-    ctx: WorkerContext, channel: Channel, db: psycopg.Connection[Any]
+    ctx: WorkerContext, channel: RefreshChannel, db: psycopg.Connection[Any]
 ) -> None:
     """With a one-minute fallback poll, only the commit's NOTIFY can bring the message in time;
     the same notification also wakes the SMS loops."""
@@ -163,7 +120,7 @@ async def test_a_committed_row_is_published_promptly_because_notify_wakes_the_re
 
 @pytest.mark.trio
 async def test_an_uncommitted_row_is_not_published_and_a_rolled_back_one_never_is(
-    ctx: WorkerContext, channel: Channel, db: psycopg.Connection[Any]
+    ctx: WorkerContext, channel: RefreshChannel, db: psycopg.Connection[Any]
 ) -> None:
     """A row is invisible to the relay until its transaction commits; after a rollback it is gone."""
     async with trio.open_nursery() as nursery:
@@ -187,7 +144,7 @@ async def test_an_uncommitted_row_is_not_published_and_a_rolled_back_one_never_i
 
 @pytest.mark.trio
 async def test_a_burst_waiting_for_the_relay_is_coalesced_into_one_publish_of_the_newest_reason(
-    ctx: WorkerContext, channel: Channel, db: psycopg.Connection[Any]
+    ctx: WorkerContext, channel: RefreshChannel, db: psycopg.Connection[Any]
 ) -> None:
     """Fifty committed rows, relayed in one batch: one message, newest reason, an id above them all."""
     await announce(ctx, *(f"burst-{i}" for i in range(50)))
@@ -204,7 +161,7 @@ async def test_a_burst_waiting_for_the_relay_is_coalesced_into_one_publish_of_th
 
 @pytest.mark.trio
 async def test_a_burst_larger_than_a_batch_is_drained_batch_by_batch_with_increasing_ids(
-    ctx: WorkerContext, channel: Channel, db: psycopg.Connection[Any]
+    ctx: WorkerContext, channel: RefreshChannel, db: psycopg.Connection[Any]
 ) -> None:
     """Batches of 20 over 50 rows: three messages, each naming its batch's newest row, ids rising."""
     await announce(ctx, *(f"burst-{i}" for i in range(50)))
@@ -220,7 +177,7 @@ async def test_a_burst_larger_than_a_batch_is_drained_batch_by_batch_with_increa
 
 @pytest.mark.trio
 async def test_rows_committed_while_the_relay_runs_are_all_published_with_increasing_ids(
-    ctx: WorkerContext, channel: Channel, db: psycopg.Connection[Any]
+    ctx: WorkerContext, channel: RefreshChannel, db: psycopg.Connection[Any]
 ) -> None:
     """Fifty commits in quick succession: at most one message each, ids strictly increasing,
     the last message names the last row, every row marked published."""
@@ -238,7 +195,7 @@ async def test_rows_committed_while_the_relay_runs_are_all_published_with_increa
 
 @pytest.mark.trio
 async def test_a_second_relay_skips_the_rows_another_relay_holds_and_never_publishes_them(
-    ctx: WorkerContext, channel: Channel, db: psycopg.Connection[Any]
+    ctx: WorkerContext, channel: RefreshChannel, db: psycopg.Connection[Any]
 ) -> None:
     """Relay A (this test, through ``relay_once``) holds rows 1-10 uncommitted; relay B (the loop)
     publishes only 11-30 meanwhile; after A commits, nothing is left for B."""
@@ -318,7 +275,7 @@ def test_relays_racing_on_one_database_claim_disjoint_rows_and_cover_every_row(
 
 @pytest.mark.trio
 async def test_need_check_count_is_in_redis_before_the_refresh_that_announces_it(
-    ctx: WorkerContext, channel: Channel, rds: redis.Redis
+    ctx: WorkerContext, channel: RefreshChannel, rds: redis.Redis
 ) -> None:
     """The relay writes the status-2 count before it publishes, and repairs it on an idle poll."""
     now = datetime.now(UTC)
@@ -345,7 +302,7 @@ async def test_need_check_count_is_in_redis_before_the_refresh_that_announces_it
 
 @pytest.mark.trio
 async def test_the_listener_reconnects_after_its_connection_is_killed(
-    ctx: WorkerContext, channel: Channel, db: psycopg.Connection[Any]
+    ctx: WorkerContext, channel: RefreshChannel, db: psycopg.Connection[Any]
 ) -> None:
     """A terminated LISTEN connection is replaced, and commits wake the relay again."""
     async with trio.open_nursery() as nursery:
