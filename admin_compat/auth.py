@@ -201,9 +201,9 @@ class _Guard:
 
 
 def _guarded_operations(spec: Any, base_path: str) -> list[tuple[re.Pattern[str], dict[str, _Guard]]]:
-    """(full path pattern, method -> x-permission) of the operations that need a legacy
-    session: their security names a scheme backed by ``token_info``/``bearer_info`` and allows
-    no anonymous access (an empty requirement)."""
+    """(full path pattern, method -> its guard) of the operations that need a legacy session:
+    their security names a scheme backed by ``token_info``/``bearer_info`` and allows no
+    anonymous access (an empty requirement)."""
     functions = {f"{__name__}.{func.__name__}" for func in (token_info, bearer_info)}
     schemes = {
         name
