@@ -11,6 +11,12 @@ guarded operations from the specs themselves (Connexion hands every ``SpecMiddle
 API added to the app): unknown routes, wrong methods and ``security: []`` operations pass
 untouched, to their 404, 405 or handler.
 
+Where the server runs the ASGI lifespan on an asyncio loop (uvicorn, hypercorn), the session
+is read with a ``redis.asyncio`` twin of ``redis_client`` (same server, database and timeouts),
+opened at startup and closed at shutdown; without a lifespan (Starlette's TestClient outside
+``with``) or under trio it is read with ``redis_client`` in a worker thread. Same script,
+same answers; the thread hop costs about 0.3 ms a request.
+
 Each guarded operation's ``x-permission`` is checked here too, right after authentication: a
 session without it gets 403 before its body is validated (a user who may not use a route
 learns nothing about its input rules). The handlers' ``require`` checks the same permission
@@ -23,6 +29,7 @@ middleware they refuse everything.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -34,13 +41,21 @@ from typing import Any
 
 import anyio.to_thread
 import redis
+import redis.asyncio
 from connexion.context import context
 from connexion.middleware import MiddlewarePosition
 from connexion.middleware.abstract import SpecMiddleware
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from admin_compat.legacy_auth import Session, authenticate, credential_from_headers, has_permission
+from admin_compat.legacy_auth import (
+    AuthResult,
+    Session,
+    authenticate,
+    authenticate_async,
+    credential_from_headers,
+    has_permission,
+)
 
 __all__ = [
     "SESSION",
@@ -129,6 +144,7 @@ class LegacyAuthMiddleware:
         self.redis_client = redis_client
         self.clock = clock
         self._guarded: list[tuple[re.Pattern[str], dict[str, _Guard]]] = []  # per path, per method
+        self._async: dict[asyncio.AbstractEventLoop, redis.asyncio.Redis] = {}  # per lifespan loop
 
     def add_api(self, specification: Any, base_path: str | None = None, **_options: Any) -> None:
         """Learn the operations secured by this module's security functions."""
@@ -136,6 +152,9 @@ class LegacyAuthMiddleware:
         self._guarded += _guarded_operations(specification, base)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, self._watch_lifespan(receive), send)
+            return
         guard = self._guard(scope["method"], scope["path"]) if scope["type"] == "http" else None
         if guard is None:
             await self.app(scope, receive, _with_headers(send, None))
@@ -145,7 +164,7 @@ class LegacyAuthMiddleware:
             await _answer(send, 401, _UNAUTHORIZED, "token missing")
             return
         try:
-            result = await anyio.to_thread.run_sync(authenticate, self.redis_client, credential, self.clock())
+            result = await self._authenticate(credential)
         except (redis.ConnectionError, redis.TimeoutError):
             # not a 401: the front-end would drop a token that is probably still good
             log.warning("admin session store unavailable", exc_info=True)
@@ -170,6 +189,29 @@ class LegacyAuthMiddleware:
         found[_CREDENTIAL] = credential
         await self.app(scope, receive, _with_headers(send, result.refresh_token))
 
+    async def _authenticate(self, credential: str) -> AuthResult:
+        loop = _running_loop() if self._async else None
+        client = self._async.get(loop) if loop is not None else None
+        if client is not None:
+            return await authenticate_async(client, credential, self.clock())
+        return await anyio.to_thread.run_sync(authenticate, self.redis_client, credential, self.clock())
+
+    def _watch_lifespan(self, receive: Receive) -> Receive:
+        """``receive`` that opens the asyncio twin at startup and closes it at shutdown."""
+
+        async def watching() -> Message:
+            message = await receive()
+            loop = _running_loop()
+            if message["type"] == "lifespan.startup" and loop is not None:
+                twin = _async_twin(self.redis_client)
+                if twin is not None:
+                    self._async[loop] = twin
+            elif message["type"] == "lifespan.shutdown" and loop in self._async:
+                await self._async.pop(loop).aclose()
+            return message
+
+        return watching
+
     def _guard(self, method: str, path: str) -> _Guard | None:
         """The guard of the operation at ``method path``; None when it needs no session."""
         for pattern, methods in self._guarded:
@@ -190,6 +232,40 @@ def install(app: Any, *, redis_client: redis.Redis, clock: Callable[[], float] =
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         redis_client=redis_client,
         clock=clock,
+    )
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # trio
+        return None
+
+
+# what a redis.asyncio connection takes over from the sync client's (redis-py names both alike)
+_TWIN_SETTINGS = frozenset(
+    {"host", "port", "path", "db", "username", "password", "client_name", "socket_timeout",
+     "socket_connect_timeout", "decode_responses", "encoding", "encoding_errors"}
+)  # fmt: skip
+_TWIN_CLASSES: tuple[tuple[type, type], ...] = (
+    (redis.SSLConnection, redis.asyncio.SSLConnection),
+    (redis.UnixDomainSocketConnection, redis.asyncio.UnixDomainSocketConnection),
+    (redis.Connection, redis.asyncio.Connection),
+)
+
+
+def _async_twin(client: redis.Redis) -> redis.asyncio.Redis | None:
+    """An asyncio client of the same Redis server and database as ``client`` (None for a
+    connection kind it does not know: the thread path then serves)."""
+    pool = client.connection_pool
+    kind = next((twin for sync, twin in _TWIN_CLASSES if issubclass(pool.connection_class, sync)), None)
+    if kind is None:
+        return None
+    settings = {
+        k: v for k, v in pool.connection_kwargs.items() if k in _TWIN_SETTINGS or k.startswith("ssl_")
+    }
+    return redis.asyncio.Redis(
+        connection_pool=redis.asyncio.ConnectionPool(connection_class=kind, **settings)
     )
 
 

@@ -1,6 +1,7 @@
 """The legacy admin session: Redis keys, credentials, authentication and the header refresh.
 
-Pure logic over a ``redis.Redis`` client passed in; the current time is a parameter. No web
+Pure logic over a ``redis.Redis`` client passed in (``authenticate_async``: a
+``redis.asyncio.Redis``); the current time is a parameter. No web
 framework here, so admin_service can reuse the module as is (legacy contract, section 2).
 
 The refresh is one Lua script: reading the session, granting the refresh and writing the new
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+import redis.asyncio
 
 __all__ = [
     "GRACE_TTL",
@@ -31,6 +33,7 @@ __all__ = [
     "AuthResult",
     "Session",
     "authenticate",
+    "authenticate_async",
     "create_session",
     "credential_from_headers",
     "has_permission",
@@ -174,12 +177,25 @@ def authenticate(client: redis.Redis, token: str, now: float) -> AuthResult:
     """
     if not _PLAUSIBLE_TOKEN.fullmatch(token):
         return AuthResult(None)
+    keys, args = _script_input(token, now)
+    return _auth_result(client.register_script(_AUTHENTICATE_LUA)(keys=keys, args=args))
+
+
+async def authenticate_async(client: redis.asyncio.Redis, token: str, now: float) -> AuthResult:
+    """``authenticate`` over an asyncio Redis client: the same script, keys and result."""
+    if not _PLAUSIBLE_TOKEN.fullmatch(token):
+        return AuthResult(None)
+    keys, args = _script_input(token, now)
+    return _auth_result(await client.register_script(_AUTHENTICATE_LUA)(keys=keys, args=args))
+
+
+def _script_input(token: str, now: float) -> tuple[list[str], list[Any]]:
     candidate = new_token()
-    script = client.register_script(_AUTHENTICATE_LUA)
-    reply: list[Any] = script(
-        keys=[session_key(token), refreshed_key(token), session_key(candidate)],
-        args=[candidate, int(now), REFRESH_BELOW * 1000, SESSION_TTL, GRACE_TTL, MAX_REFRESH_AGE],
-    )
+    keys = [session_key(token), refreshed_key(token), session_key(candidate)]
+    return keys, [candidate, int(now), REFRESH_BELOW * 1000, SESSION_TTL, GRACE_TTL, MAX_REFRESH_AGE]
+
+
+def _auth_result(reply: list[Any]) -> AuthResult:
     raw, refreshed = reply
     session = Session.from_json(raw) if raw is not None else None
     if session is None:

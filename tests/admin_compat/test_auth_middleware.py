@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,15 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.resolver import Resolver
 
-from admin_compat.auth import PermissionDenied, current_session, install, require, token_info
+from admin_compat.auth import (
+    LegacyAuthMiddleware,
+    PermissionDenied,
+    _async_twin,
+    current_session,
+    install,
+    require,
+    token_info,
+)
 from admin_compat.legacy_auth import Session, create_session, session_key
 
 HERE = Path(__file__).resolve().parent
@@ -96,9 +104,24 @@ def build_app(client: redis.Redis | None, clock: Callable[[], float] = lambda: N
     return app
 
 
-@pytest.fixture
-def http(redis_client: redis.Redis) -> Any:
-    return build_app(redis_client).test_client()
+@pytest.fixture(params=["thread", "lifespan"])
+def http(request: pytest.FixtureRequest, redis_client: redis.Redis) -> Iterator[Any]:
+    """The tiny app's client: sessions read in a worker thread (no lifespan), or through the
+    middleware's asyncio twin (the client run as a context manager runs the lifespan)."""
+    client = build_app(redis_client).test_client()
+    if request.param == "thread":
+        yield client
+        return
+    with client:
+        yield client
+
+
+def auth_middleware(app: Any) -> LegacyAuthMiddleware:
+    """The LegacyAuthMiddleware in a started app's ASGI stack."""
+    layer = app.middleware.app
+    while not isinstance(layer, LegacyAuthMiddleware):
+        layer = layer.app
+    return layer
 
 
 def login(client: redis.Redis, session: Session = EDITOR, left: int | None = None) -> str:
@@ -283,10 +306,16 @@ def test_every_response_exposes_the_refresh_header(http: Any, redis_client: redi
     assert [r.headers.get(EXPOSE) for r in responses] == [REFRESH] * len(responses)
 
 
-def test_an_unreachable_session_store_is_5003_not_401(redis_url: str) -> None:
+@pytest.mark.parametrize("lifespan", [False, True], ids=["thread", "lifespan"])
+def test_an_unreachable_session_store_is_5003_not_401(lifespan: bool) -> None:
     """Redis down must not log users out: the answer is 'retry later' (5003)."""
     dead = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
-    response = build_app(dead).test_client().get("/api/admin/whoami", headers={"X-Token": "a" * 32})
+    client = build_app(dead).test_client()
+    if lifespan:
+        with client:
+            response = client.get("/api/admin/whoami", headers={"X-Token": "a" * 32})
+    else:
+        response = client.get("/api/admin/whoami", headers={"X-Token": "a" * 32})
     assert response.status_code == 200
     assert response.json() == {"code": 5003, "msg": "session store unavailable; retry later", "data": None}
     assert response.headers[EXPOSE] == REFRESH
@@ -298,3 +327,56 @@ def test_a_session_key_of_the_wrong_type_is_an_internal_error(http: Any, redis_c
     response = http.get("/api/admin/whoami", headers={"X-Token": "c" * 32})
     assert response.status_code == 500
     assert response.json() == {"code": 5000, "msg": "internal error", "data": None}
+
+
+# --------------------------------------------------------------------------- the asyncio twin
+
+
+def test_the_lifespan_opens_the_asyncio_twin_and_closes_it(redis_client: redis.Redis) -> None:
+    """Started: one twin for the server's loop, used by requests; stopped: none left."""
+    app = build_app(redis_client)
+    with app.test_client() as client:
+        middleware = auth_middleware(app)
+        assert len(middleware._async) == 1
+        token = login(redis_client)
+        assert (
+            client.get("/api/admin/whoami", headers={"X-Token": token}).json()["data"]["username"] == "demo"
+        )
+        (twin,) = middleware._async.values()
+        pool = twin.connection_pool
+        assert len(pool._available_connections) + len(pool._in_use_connections) == 1  # it read the session
+    assert middleware._async == {}
+
+
+def test_the_twin_is_the_same_server_database_and_timeouts(redis_url: str, redis_client: redis.Redis) -> None:
+    """A key written through the sync client is read through its twin; the socket settings carry over."""
+    import asyncio
+
+    sync = redis.Redis.from_url(
+        redis_url, socket_timeout=2, socket_connect_timeout=1.5, decode_responses=True
+    )
+    sync.set("twin:probe", "seen")
+    twin = _async_twin(sync)
+    assert twin is not None
+    settings = twin.connection_pool.connection_kwargs
+    assert (settings["socket_timeout"], settings["socket_connect_timeout"]) == (2, 1.5)
+
+    async def read() -> Any:
+        try:
+            return await twin.get("twin:probe")
+        finally:
+            await twin.aclose()
+
+    assert asyncio.run(read()) == "seen"
+    sync.close()
+
+
+def test_a_unix_socket_client_gets_a_unix_socket_twin() -> None:
+    import redis.asyncio
+
+    sync = redis.Redis.from_url("unix:///tmp/no-such-redis.sock?db=3")
+    twin = _async_twin(sync)
+    assert twin is not None
+    assert twin.connection_pool.connection_class is redis.asyncio.UnixDomainSocketConnection
+    assert twin.connection_pool.connection_kwargs["path"] == "/tmp/no-such-redis.sock"
+    assert twin.connection_pool.connection_kwargs["db"] == 3
